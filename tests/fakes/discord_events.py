@@ -142,9 +142,7 @@ def slash_command(
     return payload
 
 
-def button_press(
-    world: DiscordWorld, *, custom_id: str, message: Payload, user_id: int
-) -> Payload:
+def button_press(world: DiscordWorld, *, custom_id: str, message: Payload, user_id: int) -> Payload:
     """An INTERACTION_CREATE payload for a button click on `message`."""
     channel_id = int(message["channel_id"])
     payload = _interaction_base(world, kind=3, channel_id=channel_id, user_id=user_id)

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +31,17 @@ class GatewayConnection:
     ws: web.WebSocketResponse
     compressor: Any | None = None
     received: list[Payload] = field(default_factory=list)
+    sent: list[Payload] = field(default_factory=list)
     heartbeats: int = 0
+
+    @property
+    def sent_events(self) -> list[str]:
+        """Names of the dispatch events sent on this connection, in order."""
+        return [str(p["t"]) for p in self.sent if p.get("op") == DISPATCH]
 
     async def send(self, payload: Payload) -> None:
         """Send one gateway payload, zlib-stream compressed if the client asked for it."""
+        self.sent.append(payload)
         text = json.dumps(payload)
         if self.compressor is None:
             await self.ws.send_str(text)
@@ -95,12 +103,22 @@ class FakeGateway:
         """The `shard` field of each IDENTIFY in order (None when not sharded)."""
         return [i.get("shard") for i in self.identifies]
 
-    async def wait_until(self, predicate: Any, *, timeout: float = 5.0) -> None:
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
         """Wait until `predicate()` holds, re-checked whenever the gateway's state changes."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
 
-    async def wait_for_sessions(self, count: int = 1, *, timeout: float = 5.0) -> None:
+    async def wait_for_sessions(
+        self,
+        count: int = 1,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
         """Wait until `count` sessions have identified and are connected."""
         await self.wait_until(
             lambda: sum(1 for s in self.sessions if s.connection is not None) >= count,
@@ -189,7 +207,7 @@ class FakeGateway:
         return ws
 
     async def _on_payload(self, connection: GatewayConnection, payload: Payload) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op, data = payload.get("op"), payload.get("d") or {}
         if op == HEARTBEAT:
             connection.heartbeats += 1
             await connection.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
@@ -213,9 +231,7 @@ class FakeGateway:
         session = GatewaySession(session_id=secrets.token_hex(16), shard=shard, identify=data)
         self.sessions.append(session)
         guild_ids = [
-            g
-            for g in [self.world.guild_id]
-            if shard is None or (g >> 22) % shard[1] == shard[0]
+            g for g in [self.world.guild_id] if shard is None or (g >> 22) % shard[1] == shard[0]
         ]
         ready = self.world.ready_payload(
             session_id=session.session_id,

@@ -5,33 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import discord_payloads as p
-from tests.fakes.discord_payloads import Payload, snowflake
+from tests.fakes.discord_payloads import Payload
+from tests.fakes.discord_routes import InteractionResponse, RecordedRequest, RouteHandlers
 from tests.fakes.discord_world import DiscordWorld
 
+__all__ = ["Failure", "FakeRest", "InteractionResponse", "RecordedRequest", "json_response"]
+
 JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One REST request as the fake received it."""
-
-    method: str
-    path: str  # after /api/v10, e.g. /channels/123/messages
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any  # parsed JSON, or None
-
-    @property
-    def authorization(self) -> str | None:
-        """The Authorization header ("Bot TOKEN" for bot calls)."""
-        return self.headers.get("Authorization")
 
 
 @dataclass
@@ -52,19 +37,6 @@ class Failure:
         return left and method == self.method and bool(self.pattern.fullmatch(path))
 
 
-@dataclass
-class InteractionResponse:
-    """An interaction callback the client sent (type 4 message, 5 defer, 7 update, ...)."""
-
-    interaction_id: int
-    token: str
-    body: Payload
-    message: Payload | None = field(default=None)
-
-
-Handler = Callable[[re.Match[str], RecordedRequest], Awaitable[tuple[int, Any]]]
-
-
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
     """A response whose Content-Type is exactly application/json, as discord.py requires."""
     if status == 204:
@@ -75,7 +47,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
 
 
-class FakeRest:
+class FakeRest(RouteHandlers):
     """The REST half of the fake, mounted under /api/v10."""
 
     def __init__(self, world: DiscordWorld, *, gateway_shards: int = 1) -> None:
@@ -84,14 +56,8 @@ class FakeRest:
         self.gateway_url = ""
         self.requests: list[RecordedRequest] = []
         self.failures: list[Failure] = []
-        self.global_commands: list[Payload] = []
-        self.guild_commands: dict[int, list[Payload]] = {}
-        self.interaction_responses: list[InteractionResponse] = []
-        self.interactions: dict[str, Payload] = {}  # token -> INTERACTION_CREATE payload
-        self.reactions: set[tuple[int, int, str, int]] = set()  # channel, message, emoji, user
         self._changed = asyncio.Condition()
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        self._add_routes()
+        self._init_route_state()
 
     # ----- test-facing API -----------------------------------------------------------------
 
@@ -124,7 +90,11 @@ class FakeRest:
             # discord.py treats a 429 without `Via` as a Cloudflare ban and raises at once.
             "Via": "1.1 google",
         }
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": False,
+        }
         return self.fail(method, path_regex, status=429, body=body, headers=headers, times=times)
 
     def forbid(
@@ -141,7 +111,12 @@ class FakeRest:
         return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
 
     async def wait_for_request(
-        self, method: str, path_regex: str, *, count: int = 1, timeout: float = 5.0
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> RecordedRequest:
         """Wait until `count` matching requests arrived; return the last of them."""
         async with self._changed:
@@ -150,14 +125,6 @@ class FakeRest:
                 timeout,
             )
         return self.find(method, path_regex)[count - 1]
-
-    def command_id(self, name: str) -> int:
-        """The id the fake gave to a synced command (global first, then guild commands)."""
-        every = self.global_commands + [c for cs in self.guild_commands.values() for c in cs]
-        for command in every:
-            if command["name"] == name:
-                return int(command["id"])
-        raise LookupError(f"command {name!r} was not synced")
 
     # ----- aiohttp entry point -------------------------------------------------------------
 
@@ -179,252 +146,5 @@ class FakeRest:
         token_auth = path.startswith(("/webhooks/", "/interactions/"))
         if not token_auth and recorded.authorization != f"Bot {self.world.token}":
             return json_response(401, {"message": "401: Unauthorized", "code": 0})
-        for method, pattern, handler in self._routes:
-            match = pattern.fullmatch(path)
-            if match and method == request.method:
-                status, answer = await handler(match, recorded)
-                return json_response(status, answer)
-        return json_response(404, {"message": "404: Not Found", "code": 0})
-
-    # ----- routes --------------------------------------------------------------------------
-
-    def _add_routes(self) -> None:
-        sf = r"(\d+)"
-        app = r"/applications/" + sf
-        routes: list[tuple[str, str, Handler]] = [
-            ("GET", r"/gateway/bot", self._gateway_bot),
-            ("GET", r"/gateway", self._gateway),
-            ("GET", r"/users/@me", self._me),
-            ("GET", r"/oauth2/applications/@me", self._app_info),
-            ("GET", r"/applications/@me", self._app_info),
-            ("PUT", app + r"/commands", self._put_commands),
-            ("GET", app + r"/commands", self._get_commands),
-            ("PUT", app + r"/guilds/" + sf + r"/commands", self._put_commands),
-            ("GET", app + r"/guilds/" + sf + r"/commands", self._get_commands),
-            ("POST", r"/channels/" + sf + r"/messages", self._post_message),
-            ("GET", r"/channels/" + sf + r"/messages/" + sf, self._get_message),
-            ("PATCH", r"/channels/" + sf + r"/messages/" + sf, self._patch_message),
-            ("DELETE", r"/channels/" + sf + r"/messages/" + sf, self._delete_message),
-            ("PUT", r"/channels/" + sf + r"/messages/" + sf + r"/reactions/([^/]+)/@me",
-             self._put_reaction),
-            ("DELETE", r"/channels/" + sf + r"/messages/" + sf + r"/reactions/([^/]+)/(@me|\d+)",
-             self._delete_reaction),
-            ("GET", r"/channels/" + sf, self._get_channel),
-            ("PATCH", r"/channels/" + sf, self._patch_channel),
-            ("POST", r"/users/@me/channels", self._create_dm),
-            ("GET", r"/guilds/" + sf + r"/members/" + sf, self._get_member),
-            ("POST", r"/interactions/" + sf + r"/([^/]+)/callback", self._interaction_callback),
-            ("POST", r"/webhooks/" + sf + r"/([^/]+)", self._post_followup),
-            ("GET", r"/webhooks/" + sf + r"/([^/]+)/messages/(@original|\d+)", self._get_webhook_msg),
-            ("PATCH", r"/webhooks/" + sf + r"/([^/]+)/messages/(@original|\d+)",
-             self._patch_webhook_msg),
-            ("DELETE", r"/webhooks/" + sf + r"/([^/]+)/messages/(@original|\d+)",
-             self._delete_webhook_msg),
-        ]
-        self._routes = [(m, re.compile(rx), h) for m, rx, h in routes]
-
-    async def _gateway_bot(self, _: re.Match[str], __: RecordedRequest) -> tuple[int, Any]:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url, "shards": self.gateway_shards,
-                     "session_start_limit": limit}
-
-    async def _gateway(self, _: re.Match[str], __: RecordedRequest) -> tuple[int, Any]:
-        return 200, {"url": self.gateway_url}
-
-    async def _me(self, _: re.Match[str], __: RecordedRequest) -> tuple[int, Any]:
-        return 200, {**self.world.bot, "verified": True, "mfa_enabled": False}
-
-    async def _app_info(self, _: re.Match[str], __: RecordedRequest) -> tuple[int, Any]:
-        return 200, self.world.application_info()
-
-    def _command_list(self, match: re.Match[str]) -> tuple[list[Payload], int | None]:
-        if match.lastindex == 2:
-            guild_id = int(match.group(2))
-            return self.guild_commands.setdefault(guild_id, []), guild_id
-        return self.global_commands, None
-
-    async def _put_commands(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        commands, guild_id = self._command_list(match)
-        known = {c["name"]: int(c["id"]) for c in commands}
-        stored = [
-            p.application_command(
-                c, app_id=self.world.app_id, command_id=known.get(c["name"]) or snowflake(),
-                guild_id=guild_id,
-            )
-            for c in req.body or []
-        ]
-        commands[:] = stored
-        return 200, stored
-
-    async def _get_commands(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        return 200, self._command_list(match)[0]
-
-    async def _post_message(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        channel_id = int(match.group(1))
-        if channel_id not in self.world.channels:
-            return 404, {"message": "Unknown Channel", "code": 10003}
-        return 200, self._store_bot_message(channel_id, req.body or {})
-
-    def _store_bot_message(self, channel_id: int, body: Payload) -> Payload:
-        reference = body.get("message_reference") or {}
-        message = self.world.new_message(
-            channel_id=channel_id,
-            author_id=self.world.bot_id,
-            content=body.get("content") or "",
-            reply_to=int(reference["message_id"]) if reference.get("message_id") else None,
-            components=body.get("components"),
-        )
-        message["embeds"] = body.get("embeds") or []
-        message["flags"] = body.get("flags", 0)
-        return message
-
-    async def _get_message(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        message = self.world.messages.get(int(match.group(2)))
-        if message is None or message["channel_id"] != match.group(1):
-            return 404, {"message": "Unknown Message", "code": 10008}
-        return 200, message
-
-    async def _patch_message(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        status, message = await self._get_message(match, req)
-        if status != 200:
-            return status, message
-        for key in ("content", "embeds", "components", "flags"):
-            if req.body and key in req.body:
-                message[key] = req.body[key]
-        message["edited_timestamp"] = p.iso_now()
-        return 200, message
-
-    async def _delete_message(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        status, message = await self._get_message(match, req)
-        if status == 200:
-            del self.world.messages[int(match.group(2))]
-            return 204, None
-        return status, message
-
-    async def _put_reaction(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        channel_id, message_id, emoji = int(match.group(1)), int(match.group(2)), match.group(3)
-        self.reactions.add((channel_id, message_id, emoji, self.world.bot_id))
-        return 204, None
-
-    async def _delete_reaction(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        who = self.world.bot_id if match.group(4) == "@me" else int(match.group(4))
-        self.reactions.discard((int(match.group(1)), int(match.group(2)), match.group(3), who))
-        return 204, None
-
-    async def _get_channel(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        channel = self.world.channels.get(int(match.group(1)))
-        if channel is None:
-            return 404, {"message": "Unknown Channel", "code": 10003}
-        return 200, channel
-
-    async def _patch_channel(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        channel = self.world.channels.get(int(match.group(1)))
-        if channel is None:
-            return 404, {"message": "Unknown Channel", "code": 10003}
-        body = req.body or {}
-        for key in ("name", "topic", "applied_tags", "rate_limit_per_user", "flags"):
-            if key in body:
-                channel[key] = body[key]
-        for key in ("archived", "locked", "auto_archive_duration"):
-            if key in body and "thread_metadata" in channel:
-                channel["thread_metadata"][key] = body[key]
-        return 200, channel
-
-    async def _create_dm(self, _: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        recipient_id = int((req.body or {})["recipient_id"])
-        for channel in self.world.channels.values():
-            recipients = channel.get("recipients") or [{}]
-            if channel["type"] == p.DM and recipients[0].get("id") == str(recipient_id):
-                return 200, channel
-        channel = p.dm_channel(channel_id=snowflake(), recipient=self.world.user(recipient_id))
-        self.world.channels[int(channel["id"])] = channel
-        return 200, channel
-
-    async def _get_member(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        member = self.world.members.get(int(match.group(2)))
-        if member is None or int(match.group(1)) != self.world.guild_id:
-            return 404, {"message": "Unknown Member", "code": 10007}
-        return 200, member
-
-    async def _interaction_callback(
-        self, match: re.Match[str], req: RecordedRequest
-    ) -> tuple[int, Any]:
-        body = req.body or {}
-        kind = body.get("type")
-        record = InteractionResponse(int(match.group(1)), match.group(2), body)
-        self.interaction_responses.append(record)
-        data = body.get("data") or {}
-        interaction: Payload = {
-            "id": match.group(1),
-            "type": 2,
-            "response_message_loading": kind == 5,
-            "response_message_ephemeral": bool(data.get("flags", 0) & 64),
-        }
-        if kind in (4, 7):
-            channel_id = self._interaction_channel(match.group(2))
-            record.message = self.world.new_message(
-                channel_id=channel_id, author_id=self.world.bot_id,
-                content=data.get("content") or "", components=data.get("components"),
-            )
-            record.message["flags"] = data.get("flags", 0)
-            record.message["interaction_token"] = match.group(2)
-            interaction["response_message_id"] = record.message["id"]
-        if "with_response" not in req.query:
-            return 204, None
-        answer: Payload = {"interaction": interaction}
-        if record.message is not None:
-            answer["resource"] = {"type": kind, "message": record.message}
-        return 200, answer
-
-    def _interaction_channel(self, token: str) -> int:
-        interaction = self.interactions.get(token) or {}
-        return int(interaction.get("channel_id") or self.world.general_id)
-
-    def _original(self, token: str) -> Payload | None:
-        for record in reversed(self.interaction_responses):
-            if record.token == token and record.message is not None:
-                return record.message
-        return None
-
-    async def _post_followup(self, match: re.Match[str], req: RecordedRequest) -> tuple[int, Any]:
-        channel_id = self._interaction_channel(match.group(2))
-        message = self._store_bot_message(channel_id, req.body or {})
-        message["webhook_id"] = match.group(1)
-        return 200, message
-
-    def _webhook_message(self, match: re.Match[str]) -> Payload | None:
-        if match.group(3) == "@original":
-            return self._original(match.group(2))
-        return self.world.messages.get(int(match.group(3)))
-
-    async def _get_webhook_msg(self, match: re.Match[str], _: RecordedRequest) -> tuple[int, Any]:
-        message = self._webhook_message(match)
-        return (200, message) if message else (404, {"message": "Unknown Message", "code": 10008})
-
-    async def _patch_webhook_msg(
-        self, match: re.Match[str], req: RecordedRequest
-    ) -> tuple[int, Any]:
-        message = self._webhook_message(match)
-        if message is None:
-            # An edit of a deferred response creates the message, as on Discord.
-            channel_id = self._interaction_channel(match.group(2))
-            message = self._store_bot_message(channel_id, req.body or {})
-            for record in reversed(self.interaction_responses):
-                if record.token == match.group(2):
-                    record.message = message
-                    break
-            return 200, message
-        for key in ("content", "embeds", "components"):
-            if req.body and key in req.body:
-                message[key] = req.body[key]
-        message["edited_timestamp"] = p.iso_now()
-        return 200, message
-
-    async def _delete_webhook_msg(
-        self, match: re.Match[str], _: RecordedRequest
-    ) -> tuple[int, Any]:
-        message = self._webhook_message(match)
-        if message is None:
-            return 404, {"message": "Unknown Message", "code": 10008}
-        self.world.messages.pop(int(message["id"]), None)
-        return 204, None
+        status, answer = await self.route(request.method, recorded)
+        return json_response(status, answer)

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from tests.fakes import discord_events as ev
 from tests.fakes.discord_gateway import FakeGateway
-from tests.fakes.discord_payloads import Payload, iso_now
+from tests.fakes.discord_payloads import Payload, iso_now, member
 from tests.fakes.discord_rest import FakeRest, RecordedRequest
 from tests.fakes.discord_world import DiscordWorld
 
@@ -60,9 +60,7 @@ class FakeDiscordServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # noqa: S101 - aiohttp guarantees a socket
-        self.port = int(server.sockets[0].getsockname()[1])
+        self.port = int(self._runner.addresses[0][1])
         self.gateway.url = self.gateway_url
         self.rest.gateway_url = self.gateway_url
 
@@ -86,7 +84,12 @@ class FakeDiscordServer:
         await self.stop()
 
     async def wait_for_request(
-        self, method: str, path_regex: str, *, count: int = 1, timeout: float = 5.0
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> RecordedRequest:
         """Wait for the `count`-th REST request matching (see FakeRest.wait_for_request)."""
         return await self.rest.wait_for_request(method, path_regex, count=count, timeout=timeout)
@@ -138,7 +141,10 @@ class FakeDiscordServer:
     ) -> Payload:
         """MESSAGE_REACTION_ADD (the message needs not be cached by the client)."""
         data = ev.reaction_add(
-            self.world, channel_id=channel_id, message_id=message_id, user_id=user_id,
+            self.world,
+            channel_id=channel_id,
+            message_id=message_id,
+            user_id=user_id,
             emoji_name=emoji,
         )
         await self.dispatch("MESSAGE_REACTION_ADD", data)
@@ -149,7 +155,10 @@ class FakeDiscordServer:
     ) -> Payload:
         """MESSAGE_REACTION_REMOVE."""
         data = ev.reaction_remove(
-            self.world, channel_id=channel_id, message_id=message_id, user_id=user_id,
+            self.world,
+            channel_id=channel_id,
+            message_id=message_id,
+            user_id=user_id,
             emoji_name=emoji,
         )
         await self.dispatch("MESSAGE_REACTION_REMOVE", data)
@@ -159,8 +168,6 @@ class FakeDiscordServer:
 
     async def member_join(self, *, user_id: int, pending: bool = True) -> Payload:
         """A user joins the guild (pending membership screening by default)."""
-        from tests.fakes.discord_payloads import member
-
         self.world.members[user_id] = member(self.world.user(user_id), pending=pending)
         data = self.world.member_event(user_id)
         await self.dispatch("GUILD_MEMBER_ADD", data)
