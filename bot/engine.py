@@ -1,0 +1,268 @@
+"""The engine: event -> enabled rules of the community -> actions -> outbox -> adapter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions import Action, ActionResult
+from bot.adapter import Adapter, Capabilities, split_community
+from bot.circle_config import CircleConfig
+from bot.clock import Clock
+from bot.commands import CommandRouter, as_command
+from bot.context import DueItem, JobRun, RuleContext
+from bot.events import ButtonPressed, CommandInvoked, Event
+from bot.outbox import OutboxSender, enqueue
+from bot.rule import JobSpec, Rule, RuleRegistry
+from bot.storage import repos
+from bot.storage.db import Database, DatabaseUnavailable, explain
+from bot.storage.models import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+
+class RuleFailed(Exception):
+    """A rule raised while handling an event; the event is retried without it."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+class Engine:
+    """Runs rules on events, deadlines and scheduled jobs, inside one transaction each."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        config: CircleConfig,
+        clock: Clock,
+        adapters: Mapping[str, Adapter] | None = None,
+        replica: str = "local",
+        deadline_lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.database = database
+        self.config = config
+        self.registry: RuleRegistry = config.registry
+        self.clock = clock
+        self.adapters: dict[str, Adapter] = dict(adapters or {})
+        self.replica = replica
+        self.deadline_lease = deadline_lease
+        self.router = CommandRouter(self.registry)
+        self.outbox = OutboxSender(
+            database=database,
+            clock=clock,
+            config=config,
+            adapters=self.adapters,
+            replica=replica,
+            on_sent=self._after_sent,
+        )
+        self._known_communities: set[str] = set()
+
+    def attach(self, adapter: Adapter) -> None:
+        """Serve one more platform."""
+        self.adapters[adapter.platform] = adapter
+
+    def capabilities(self, community: str) -> Capabilities:
+        adapter = self.adapters.get(split_community(community)[0])
+        return adapter.capabilities if adapter else Capabilities()
+
+    # events ---------------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> bool:
+        """Handle one event once (inbox), then send what it caused; False for a duplicate."""
+        handled = await self.handle_batch([event])
+        return handled == 1
+
+    async def handle_batch(self, events: Sequence[Event], *, send: bool = True) -> int:
+        """Handle events in one transaction (fast path for replay); returns how many were new."""
+        skipped: set[str] = set()
+        while True:
+            try:
+                count = await self._handle_in_transaction(events, skipped)
+                break
+            except RuleFailed as failure:
+                log.exception("rule %s failed; the event is handled without it", failure.rule)
+                skipped.add(failure.rule)
+            except (OperationalError, DBAPIError) as exc:
+                raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
+        if send:
+            await self.outbox.drain()
+        return count
+
+    async def _handle_in_transaction(self, events: Sequence[Event], skipped: set[str]) -> int:
+        new = 0
+        async with self.database.session() as session:
+            for event in events:
+                now = self.clock.now()
+                if not await repos.first_time_seen(session, event.dedup_key, now):
+                    continue
+                new += 1
+                await self._remember(session, event.community, now)
+                actions = await self._run_rules(session, event, now, skipped)
+                for index, (rule, action) in enumerate(actions):
+                    key = f"ev:{event.dedup_key}:{rule}:{index}"
+                    await enqueue(session, key=key, rule=rule, action=action, now=now)
+                await repos.Members(session, community=event.community).record(event)
+        return new
+
+    async def _run_rules(
+        self, session: AsyncSession, event: Event, now: datetime, skipped: set[str]
+    ) -> list[tuple[str, Action]]:
+        config = self.config.for_community(event.community)
+        caps = self.capabilities(event.community)
+        if isinstance(event, CommandInvoked | ButtonPressed):
+            command = as_command(event) if isinstance(event, ButtonPressed) else event
+            made: dict[str, RuleContext] = {}
+
+            def context_for(rule: Rule) -> RuleContext:
+                made[rule.name] = self._context(session, rule, event.community, now, caps)
+                return made[rule.name]
+
+            actions = await self.router.run(command, config=config, context_for=context_for)
+            owner = next(iter(made), "commands")
+            return [(owner, a) for a in actions]
+        out: list[tuple[str, Action]] = []
+        for rule in self.registry.ordered():
+            if rule.name in skipped or not isinstance(event, rule.handles):
+                continue
+            if not config.is_enabled(rule.name):
+                continue
+            ctx = self._context(session, rule, event.community, now, caps)
+            try:
+                produced = await rule.on_event(event, ctx)
+            except Exception as exc:
+                raise RuleFailed(rule.name) from exc
+            out.extend((rule.name, a) for a in produced)
+            if ctx.consumed:
+                break
+        return out
+
+    def _context(
+        self, session: AsyncSession, rule: Rule, community: str, now: datetime, caps: Capabilities
+    ) -> RuleContext:
+        return RuleContext(
+            rule=rule.name,
+            community=community,
+            config=self.config.for_community(community),
+            session=session,
+            now=now,
+            capabilities=caps,
+        )
+
+    async def _remember(self, session: AsyncSession, community: str, now: datetime) -> None:
+        if community not in self._known_communities:
+            await repos.remember_community(session, community, now)
+            self._known_communities.add(community)
+
+    async def register_community(self, community: str, name: str | None = None) -> None:
+        """Adapters call this on connect, so jobs run for communities with no events yet."""
+        async with self.database.session() as session:
+            await repos.remember_community(session, community, self.clock.now(), name)
+        self._known_communities.add(community)
+
+    # deadlines ------------------------------------------------------------------------------
+
+    async def sweep(self, *, limit: int = 500, send: bool = True) -> int:
+        """Run every due deadline through its rule's `on_due`; returns how many ran."""
+        ran = 0
+        while True:
+            now = self.clock.now()
+            async with self.database.session() as session:
+                ids = await repos.claim_due_deadlines(
+                    session, now=now, replica=self.replica, lease=self.deadline_lease, limit=limit
+                )
+            for deadline_id in ids:
+                ran += await self._run_deadline(deadline_id)
+            if len(ids) < limit:
+                break
+        if send and ran:
+            await self.outbox.drain()
+        return ran
+
+    async def _run_deadline(self, deadline_id: int) -> int:
+        now = self.clock.now()
+        async with self.database.session() as session:
+            row = await repos.take_claimed_deadline(session, deadline_id, replica=self.replica)
+            if row is None:
+                return 0
+            try:
+                rule = self.registry.get(row.rule)
+            except KeyError:
+                log.warning("dropping deadline %s of unknown rule %s", row.key, row.rule)
+                return 0
+            if not self.config.for_community(row.community).is_enabled(rule.name):
+                return 0
+            item = DueItem(
+                community=row.community, key=row.key, due_at=row.due_at, payload=row.payload
+            )
+            ctx = self._context(session, rule, row.community, now, self.capabilities(row.community))
+            actions = await rule.on_due(item, ctx)
+            stamp = row.due_at.isoformat()
+            for index, action in enumerate(actions):
+                key = f"due:{row.community}:{row.rule}:{row.key}:{stamp}:{index}"
+                await enqueue(session, key=key, rule=rule.name, action=action, now=now)
+        return 1
+
+    # scheduled jobs --------------------------------------------------------------------------
+
+    async def run_job(
+        self,
+        *,
+        community: str,
+        rule_name: str,
+        spec: JobSpec,
+        fire_time: datetime,
+        send: bool = True,
+    ) -> bool:
+        """Run one fire of a job unless another replica claimed it; True when this one ran it."""
+        now = self.clock.now()
+        job_key = job_claim_id(community, rule_name, spec.job_id)
+        rule = self.registry.get(rule_name)
+        async with self.database.session() as session:
+            claimed = await repos.claim_job_fire(
+                session, job_id=job_key, fire_time=fire_time, replica=self.replica, now=now
+            )
+            if not claimed:
+                return False
+            run = JobRun(
+                community=community, job_id=spec.job_id, fire_time=fire_time, payload=spec.payload
+            )
+            ctx = self._context(session, rule, community, now, self.capabilities(community))
+            actions = await rule.on_job(run, ctx)
+            for index, action in enumerate(actions):
+                key = f"job:{job_key}:{fire_time.isoformat()}:{index}"
+                await enqueue(session, key=key, rule=rule_name, action=action, now=now)
+        if send:
+            await self.outbox.drain()
+        return True
+
+    async def communities(self) -> list[str]:
+        async with self.database.session() as session:
+            return await repos.known_communities(session)
+
+    # results ---------------------------------------------------------------------------------
+
+    async def _after_sent(self, row: OutboxEntry, action: Action, result: ActionResult) -> None:
+        if not row.rule or row.rule not in self.registry.names():
+            return
+        rule = self.registry.get(row.rule)
+        async with self.database.session() as session:
+            ctx = self._context(
+                session,
+                rule,
+                action.community,
+                self.clock.now(),
+                self.capabilities(action.community),
+            )
+            await rule.on_sent(action, result, ctx)
+
+
+def job_claim_id(community: str, rule: str, job_id: str) -> str:
+    """The claim-table id of a job in one community."""
+    return f"{community}|{rule}|{job_id}"

@@ -1,0 +1,148 @@
+"""The database: URL normalisation, engine set-up (SQLite WAL or PostgreSQL), migrations."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used right now; the message says why and what to do."""
+
+
+def normalize_url(raw: str) -> URL:
+    """Accept plain URLs (`sqlite:///c.db`, `postgresql://u@h/db`) and pick the async driver."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(
+            f"invalid database URL {raw!r}: use sqlite:///path/circlebot.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from exc
+    backend = url.get_backend_name()
+    if backend in {"postgres", "postgresql"}:
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    raise DatabaseUnavailable(
+        f"unsupported database {backend!r}: circlebot runs on SQLite or PostgreSQL"
+    )
+
+
+def explain(exc: BaseException, url: URL) -> str:
+    """A clear sentence for a database failure, without credentials."""
+    safe = url.render_as_string(hide_password=True)
+    message = str(getattr(exc, "orig", None) or exc)
+    if "database is locked" in message:
+        return (
+            f"the SQLite database {url.database} is locked by another process; stop the other "
+            "circlebot (or tool) using it, or use PostgreSQL for several processes"
+        )
+    if "unable to open database file" in message:
+        return (
+            f"cannot open the SQLite database {url.database}: check that its directory exists "
+            "and is writable"
+        )
+    return (
+        f"cannot use the database {safe}: {message.strip().splitlines()[0] if message else exc!r}"
+    )
+
+
+class Database:
+    """An async SQLAlchemy engine and session factory for one database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_postgres = not self.is_sqlite
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 5}
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def check(self) -> None:
+        """Raise DatabaseUnavailable with a clear message unless the database answers."""
+        if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
+            parent = _missing_parent(self.url.database)
+            if parent is not None:
+                raise DatabaseUnavailable(
+                    f"cannot open the SQLite database {self.url.database}: the directory "
+                    f"{parent} does not exist"
+                )
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (TimeoutError, OperationalError, DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable(explain(exc, self.url)) from exc
+
+    async def upgrade(self) -> None:
+        """Apply every Alembic migration (all rule branches) to the newest revision."""
+        await self.check()
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_run_upgrade)
+        except (OperationalError, DBAPIError) as exc:
+            raise DatabaseUnavailable(explain(exc, self.url)) from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    """An Alembic Config pointing at the packaged migrations."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _run_upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "heads")
+
+
+def _missing_parent(database: str) -> str | None:
+    """The directory of a SQLite file when it does not exist, else None."""
+    parent = os.path.dirname(os.path.abspath(os.path.expanduser(database)))
+    return None if os.path.isdir(parent) else parent
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

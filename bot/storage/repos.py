@@ -1,0 +1,216 @@
+"""Repositories of the core tables: inbox, deadlines, members, communities, job claims."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
+from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
+from bot.storage.sql import dialect_name, insert_ignore, upsert
+
+INBOX = InboxEntry.__table__
+DEADLINES = Deadline.__table__
+MEMBERS = Member.__table__
+CLAIMS = JobClaim.__table__
+COMMUNITIES = Community.__table__
+
+
+async def first_time_seen(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record an event key; False when it was handled before."""
+    return await insert_ignore(session, INBOX, {"key": key, "seen_at": now})  # type: ignore[arg-type]
+
+
+async def prune_inbox(session: AsyncSession, older_than: datetime) -> int:
+    """Forget event keys older than the platforms' retry horizon."""
+    result = await session.execute(delete(InboxEntry).where(InboxEntry.seen_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def remember_community(
+    session: AsyncSession, community: str, now: datetime, name: str | None = None
+) -> None:
+    platform = community.partition(":")[0]
+    values = {"id": community, "platform": platform, "name": name, "first_seen": now}
+    await insert_ignore(session, COMMUNITIES, values)  # type: ignore[arg-type]
+
+
+async def known_communities(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(Community.id).order_by(Community.id))).all())
+
+
+class Deadlines:
+    """Durable deadlines of one rule in one community."""
+
+    def __init__(self, session: AsyncSession, *, community: str, rule: str) -> None:
+        self.session = session
+        self.community = community
+        self.rule = rule
+
+    async def set(self, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> None:
+        """Create or move the deadline `key`."""
+        values = {
+            "community": self.community,
+            "rule": self.rule,
+            "key": key,
+            "due_at": due_at,
+            "payload": payload or {},
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        update_values = {k: values[k] for k in ("due_at", "payload", "claimed_by", "claimed_until")}
+        await upsert(
+            self.session,
+            DEADLINES,  # type: ignore[arg-type]
+            values=values,
+            keys=("community", "rule", "key"),
+            update=update_values,
+        )
+
+    async def cancel(self, key: str) -> None:
+        await self.session.execute(delete(Deadline).where(*self._where(key)))
+
+    async def cancel_prefix(self, prefix: str) -> None:
+        await self.session.execute(
+            delete(Deadline).where(
+                Deadline.community == self.community,
+                Deadline.rule == self.rule,
+                Deadline.key.startswith(prefix, autoescape=True),
+            )
+        )
+
+    async def get(self, key: str) -> Deadline | None:
+        return (await self.session.scalars(select(Deadline).where(*self._where(key)))).first()
+
+    def _where(self, key: str) -> tuple[Any, ...]:
+        return (
+            Deadline.community == self.community,
+            Deadline.rule == self.rule,
+            Deadline.key == key,
+        )
+
+
+async def claim_due_deadlines(
+    session: AsyncSession, *, now: datetime, replica: str, lease: timedelta, limit: int
+) -> list[int]:
+    """Claim up to `limit` due deadlines for this replica (SKIP LOCKED on PostgreSQL)."""
+    query = (
+        select(Deadline.id)
+        .where(
+            Deadline.due_at <= now,
+            or_(Deadline.claimed_until.is_(None), Deadline.claimed_until < now),
+        )
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(query)).all())
+    if ids:
+        await session.execute(
+            update(Deadline)
+            .where(Deadline.id.in_(ids))
+            .values(claimed_by=replica, claimed_until=now + lease)
+        )
+    return ids
+
+
+async def take_claimed_deadline(
+    session: AsyncSession, deadline_id: int, *, replica: str
+) -> Deadline | None:
+    """Remove a deadline this replica claimed and return it (None if it moved or vanished)."""
+    row = (
+        await session.scalars(
+            select(Deadline).where(Deadline.id == deadline_id, Deadline.claimed_by == replica)
+        )
+    ).first()
+    if row is not None:
+        await session.execute(delete(Deadline).where(Deadline.id == deadline_id))
+    return row
+
+
+async def next_deadline_at(session: AsyncSession) -> datetime | None:
+    """The earliest due time of any deadline (for simulated clocks)."""
+    return await session.scalar(select(Deadline.due_at).order_by(Deadline.due_at).limit(1))
+
+
+async def release_deadline_claims(session: AsyncSession, *, replica: str) -> None:
+    """Hand back unfinished claims (graceful shutdown)."""
+    await session.execute(
+        update(Deadline)
+        .where(Deadline.claimed_by == replica)
+        .values(claimed_by=None, claimed_until=None)
+    )
+
+
+async def claim_job_fire(
+    session: AsyncSession, *, job_id: str, fire_time: datetime, replica: str, now: datetime
+) -> bool:
+    """Insert the claim row of one job fire; only the inserter runs it."""
+    values = {
+        "job_id": job_id,
+        "fire_time": fire_time,
+        "claimed_by": replica,
+        "claimed_at": now,
+        "status": "running",
+    }
+    return await insert_ignore(session, CLAIMS, values)  # type: ignore[arg-type]
+
+
+async def job_fire_claimed(session: AsyncSession, *, job_id: str, fire_time: datetime) -> bool:
+    found = await session.scalar(
+        select(JobClaim.job_id).where(
+            and_(JobClaim.job_id == job_id, JobClaim.fire_time == fire_time)
+        )
+    )
+    return found is not None
+
+
+class Members:
+    """What the core knows of members: join time, message counts."""
+
+    def __init__(self, session: AsyncSession, *, community: str) -> None:
+        self.session = session
+        self.community = community
+
+    async def get(self, user_id: str) -> Member | None:
+        return await self.session.get(Member, (self.community, user_id))
+
+    async def record(self, event: Event) -> None:
+        """Update the member row an event tells about (joins, leaves, messages)."""
+        base = {
+            "community": self.community,
+            "user_id": event.user,
+            "name": event.user_name,
+            "first_seen": event.at,
+            "last_seen": event.at,
+            "is_bot": event.is_bot,
+            "message_count": 0,
+        }
+        updates: dict[str, Any] = {"last_seen": event.at}
+        if event.user_name:
+            updates["name"] = event.user_name
+        if isinstance(event, MemberJoined):
+            base["joined_at"] = event.at
+            updates.update(joined_at=event.at, left_at=None)
+        elif isinstance(event, MemberLeft):
+            base["left_at"] = event.at
+            updates["left_at"] = event.at
+        elif isinstance(event, MessagePosted):
+            base["message_count"] = 1
+            updates["message_count"] = MEMBERS.c.message_count + 1
+        await upsert(
+            self.session,
+            MEMBERS,  # type: ignore[arg-type]
+            values=base,
+            keys=("community", "user_id"),
+            update=updates,
+        )
+
+    async def joined_since(self, since: datetime) -> Sequence[Member]:
+        query = select(Member).where(Member.community == self.community, Member.joined_at >= since)
+        return (await self.session.scalars(query.order_by(Member.joined_at))).all()
