@@ -39,6 +39,10 @@ class SlackRequest:
         )
         return replace(self, headers={**self.headers, **signed.headers})
 
+    def stale(self, signing_secret: str) -> SlackRequest:
+        """Correctly signed, but with a timestamp outside bolt's 5-minute window."""
+        return self.resigned(signing_secret, timestamp=stale_timestamp())
+
     def with_body(self, body: str) -> SlackRequest:
         """Different body, old signature (tampered request)."""
         return replace(self, body=body)

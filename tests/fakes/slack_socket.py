@@ -149,6 +149,7 @@ class FakeSocketModeServer:
             "debug_info": _debug(),
             "connection_info": {"app_id": self.app_id},
         }
+        self.sent.append(hello)
         await ws.send_str(json.dumps(hello))
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:

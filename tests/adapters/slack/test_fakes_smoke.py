@@ -29,7 +29,6 @@ from tests.fakes.slack_requests import (
     serve,
     sign,
     slash_command_request,
-    stale_timestamp,
     url_verification_request,
 )
 
@@ -154,7 +153,7 @@ async def test_bad_signatures_get_401_and_reach_nothing(api: FakeSlackAPI, varia
     good = event_request(p.message(text="hi"), signing_secret=SECRET)
     bad = {
         "forged": good.forged(),
-        "stale": good.resigned(SECRET, timestamp=stale_timestamp()),
+        "stale": good.stale(SECRET),
         "tampered": good.with_body(good.body.replace("hi", "buy cheap pills")),
         "unsigned": SlackRequest(body=good.body, headers={"Content-Type": JSON}),
     }[variant]
@@ -228,6 +227,7 @@ async def test_socket_mode_event_is_acked_and_listener_calls_api(api: FakeSlackA
         await handler.close_async()
 
     assert ack == {"envelope_id": envelope_id}
+    assert api.socket.sent[0]["type"] == "hello"
     assert api.calls_to("apps.connections.open")[0].token == APP_TOKEN
     assert reply.token == BOT_TOKEN
     assert reply.args["text"] == "Hello! Ask away."
@@ -249,6 +249,32 @@ async def test_socket_mode_slash_command_ack_carries_payload(api: FakeSlackAPI) 
     finally:
         await handler.close_async()
     assert ack == {"envelope_id": envelope_id, "payload": {"text": "On it"}}
+
+
+async def test_socket_mode_interactive_envelopes_are_acked(api: FakeSlackAPI) -> None:
+    app = make_app(api)
+    errors = {"prompt_text": "Please write a question, not an announcement."}
+
+    @app.action("question_answered")
+    async def answered(ack: AsyncAck) -> None:
+        await ack()
+
+    @app.view("prompt_suggestion")
+    async def suggestion(ack: AsyncAck) -> None:
+        await ack(response_action="errors", errors=errors)
+
+    handler = AsyncSocketModeHandler(app, app_token=APP_TOKEN)
+    try:
+        await handler.connect_async()
+        press = await api.socket.push_interactive(p.block_actions(response_url=api.response_url()))
+        submit = await api.socket.push_interactive(p.view_submission())
+        acks = [await api.socket.wait_ack(press), await api.socket.wait_ack(submit)]
+    finally:
+        await handler.close_async()
+    assert acks == [
+        {"envelope_id": press},
+        {"envelope_id": submit, "payload": {"response_action": "errors", "errors": errors}},
+    ]
 
 
 @pytest.mark.parametrize("how", ["refresh_requested", "dropped"])
