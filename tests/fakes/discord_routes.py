@@ -38,6 +38,10 @@ class InteractionResponse:
     message: Payload | None = field(default=None)
 
 
+# Interaction callback types and message flags.
+CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
+EPHEMERAL, LOADING = 1 << 6, 1 << 7
+
 Handler = Callable[[re.Match[str], RecordedRequest], Awaitable[tuple[int, Any]]]
 
 
@@ -258,32 +262,44 @@ class RouteHandlers:
     ) -> tuple[int, Any]:
         body = req.body or {}
         kind = body.get("type")
-        record = InteractionResponse(int(match.group(1)), match.group(2), body)
+        token = match.group(2)
+        record = InteractionResponse(int(match.group(1)), token, body)
         self.interaction_responses.append(record)
         data = body.get("data") or {}
+        source = self.interactions.get(token) or {}
         interaction: Payload = {
             "id": match.group(1),
-            "type": 2,
-            "response_message_loading": kind == 5,
-            "response_message_ephemeral": bool(data.get("flags", 0) & 64),
+            "type": source.get("type", 2),
+            "response_message_loading": kind == DEFERRED_CHANNEL_MESSAGE,
+            "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL),
         }
-        if kind in (4, 7):
-            channel_id = self._interaction_channel(match.group(2))
-            record.message = self.world.new_message(
-                channel_id=channel_id,
-                author_id=self.world.bot_id,
-                content=data.get("content") or "",
-                components=data.get("components"),
+        if kind in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
+            record.message = self._store_bot_message(self._interaction_channel(token), data)
+            if kind == DEFERRED_CHANNEL_MESSAGE:
+                record.message["flags"] |= LOADING
+            record.message["interaction_token"] = token
+        elif kind in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE) and "message" in source:
+            record.message = self.world.messages.setdefault(
+                int(source["message"]["id"]), source["message"]
             )
-            record.message["flags"] = data.get("flags", 0)
-            record.message["interaction_token"] = match.group(2)
+            if kind == UPDATE_MESSAGE:
+                self._apply_edit(record.message, data)
+        if record.message is not None:
             interaction["response_message_id"] = record.message["id"]
         if "with_response" not in req.query:
             return 204, None
         answer: Payload = {"interaction": interaction}
-        if record.message is not None:
+        if record.message is not None and kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
             answer["resource"] = {"type": kind, "message": record.message}
         return 200, answer
+
+    @staticmethod
+    def _apply_edit(message: Payload, body: Payload) -> None:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key]
+        message["flags"] = message.get("flags", 0) & ~LOADING
+        message["edited_timestamp"] = p.iso_now()
 
     def _interaction_channel(self, token: str) -> int:
         interaction = self.interactions.get(token) or {}
@@ -299,6 +315,8 @@ class RouteHandlers:
         channel_id = self._interaction_channel(match.group(2))
         message = self._store_bot_message(channel_id, req.body or {})
         message["webhook_id"] = match.group(1)
+        if req.query.get("wait") not in ("1", "true", "True"):
+            return 204, None
         return 200, message
 
     def _webhook_message(self, match: re.Match[str]) -> Payload | None:
@@ -315,18 +333,8 @@ class RouteHandlers:
     ) -> tuple[int, Any]:
         message = self._webhook_message(match)
         if message is None:
-            # An edit of a deferred response creates the message, as on Discord.
-            channel_id = self._interaction_channel(match.group(2))
-            message = self._store_bot_message(channel_id, req.body or {})
-            for record in reversed(self.interaction_responses):
-                if record.token == match.group(2):
-                    record.message = message
-                    break
-            return 200, message
-        for key in ("content", "embeds", "components"):
-            if req.body and key in req.body:
-                message[key] = req.body[key]
-        message["edited_timestamp"] = p.iso_now()
+            return 404, {"message": "Unknown Message", "code": 10008}
+        self._apply_edit(message, req.body or {})
         return 200, message
 
     async def _delete_webhook_msg(

@@ -15,6 +15,7 @@ from tests.fakes.discord_payloads import button_row
 from tests.fakes.discord_server import FakeDiscordServer, patch_discord_urls, running_client
 
 PERSISTENT_ID = "circle:thanks"
+SOLVED_ID = "circle:solved"
 
 
 class ThanksView(discord.ui.View):
@@ -27,6 +28,11 @@ class ThanksView(discord.ui.View):
     @discord.ui.button(label="Thanks", custom_id=PERSISTENT_ID)
     async def thanks(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
         await interaction.response.send_message("You're welcome", ephemeral=True)
+        self.pressed.put_nowait(interaction)
+
+    @discord.ui.button(label="Solved", custom_id=SOLVED_ID)
+    async def solved(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await interaction.response.edit_message(content="Marked solved", view=None)
         self.pressed.put_nowait(interaction)
 
 
@@ -50,6 +56,12 @@ class SmokeClient(discord.Client):
             await interaction.response.send_message(
                 f"No question older than {days}d", ephemeral=True
             )
+
+        @circle.command(name="digest", description="Post the weekly digest")
+        async def digest(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send("Digest: 3 questions answered")
+            await interaction.edit_original_response(content="Digest posted")
 
         self.tree.add_command(circle)
 
@@ -242,6 +254,25 @@ async def test_slash_command_runs_callback_and_responds(
     assert client.command_calls == [("alice", 3)]
 
 
+async def test_deferred_command_followup_and_edit_original(
+    server: FakeDiscordServer, client: SmokeClient
+) -> None:
+    world = server.world
+    await client.tree.sync()
+    interaction = await server.slash_command(
+        "circle", subcommand="digest", user_id=world.moderator_id, channel_id=world.moderators_id
+    )
+    token = interaction["token"]
+    await server.wait_for_request("PATCH", rf"/webhooks/{world.app_id}/{token}/messages/@original")
+    followup = server.rest.find("POST", rf"/webhooks/{world.app_id}/{token}")
+    assert followup[0].body["content"] == "Digest: 3 questions answered"
+    assert followup[0].query.get("wait") == "1"
+    assert [r.body["type"] for r in server.rest.interaction_responses] == [5]
+    original = server.rest.interaction_responses[0].message
+    assert original is not None and original["content"] == "Digest posted"
+    assert original["channel_id"] == str(world.moderators_id)
+
+
 async def test_persistent_view_button_reaches_callback(
     server: FakeDiscordServer, client: SmokeClient
 ) -> None:
@@ -257,6 +288,13 @@ async def test_persistent_view_button_reaches_callback(
     assert interaction.user.id == world.member_id
     request = await server.wait_for_request("POST", r"/interactions/\d+/.+/callback")
     assert request.body["data"]["content"] == "You're welcome"
+
+    await server.press_button(custom_id=SOLVED_ID, message=posted, user_id=world.member_id)
+    await asyncio.wait_for(client.view.pressed.get(), 5)
+    request = await server.wait_for_request("POST", r"/interactions/\d+/.+/callback", count=2)
+    assert request.body["type"] == 7
+    assert world.messages[int(posted["id"])]["content"] == "Marked solved"
+    assert world.messages[int(posted["id"])]["components"] == []
 
 
 @pytest.mark.parametrize("how", ["op7_reconnect", "close_4000"])
