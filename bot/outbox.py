@@ -89,8 +89,6 @@ class OutboxSender:
                     return sent
                 for row_id in ids:
                     sent += await self._send_one(row_id)
-                if len(ids) < limit:
-                    return sent
 
     async def depth(self) -> int:
         async with self.database.session() as session:
