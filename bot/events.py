@@ -58,6 +58,7 @@ class MessagePosted(Event):
     is_forum_post: bool = False
     channel_name: str | None = None
     attachments: tuple[str, ...] = ()
+    permalink: str | None = None
 
 
 class MessageEdited(Event):
