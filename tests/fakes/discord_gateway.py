@@ -126,11 +126,12 @@ class FakeGateway:
         )
 
     def session_for_guild(self, guild_id: int | None) -> GatewaySession:
-        """The latest session whose shard owns `guild_id` (any session when None)."""
+        """The latest session whose shard owns `guild_id` (shard 0 for DMs, i.e. None)."""
         for session in reversed(self.sessions):
-            if guild_id is None or session.shard is None:
+            if session.shard is None:
                 return session
-            if (guild_id >> 22) % session.shard[1] == session.shard[0]:
+            wanted = 0 if guild_id is None else (guild_id >> 22) % session.shard[1]
+            if session.shard[0] == wanted:
                 return session
         raise LookupError("no gateway session; did the client identify?")
 

@@ -391,3 +391,22 @@ async def test_error_logged_by_a_handler_fails_the_guard(
             await asyncio.wait_for(handled.wait(), 5)
     assert "Ignoring exception in on_message" in no_discord_errors.report()
     no_discord_errors.records.clear()
+
+
+class NoPauseClient(SmokeClient):
+    """SmokeClient without discord.py's 5 s sleep before a non-initial IDENTIFY."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+
+async def test_invalid_session_makes_the_client_identify_again(
+    server: FakeDiscordServer,
+) -> None:
+    async with running_client(NoPauseClient(), token=server.token) as client:
+        ready_again = client.wait_for("ready", timeout=5)
+        await server.gateway.invalidate_session()
+        await ready_again
+        assert server.gateway.identify_count == 2
+        assert server.gateway.resume_count == 0
+        assert len(server.gateway.sessions) == 2
