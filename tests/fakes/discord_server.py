@@ -244,6 +244,18 @@ class FakeDiscordServer:
         return data
 
 
+class NoIdentifyPause:
+    """Client mixin: skip discord.py's 5 s sleep before each non-initial IDENTIFY.
+
+    discord.py sleeps in `before_identify_hook` before a second shard's IDENTIFY and before
+    re-identifying after INVALID_SESSION; put this mixin first: `class C(NoIdentifyPause, Client)`.
+    """
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Identify at once."""
+        return None
+
+
 @contextlib.contextmanager
 def patch_discord_urls(server: FakeDiscordServer) -> Iterator[None]:
     """Point discord.py's REST base and default gateway at the fake for the block."""

@@ -12,7 +12,12 @@ from discord import app_commands
 
 from tests.fakes.discord_logging import ErrorCollector, fail_on_discord_errors
 from tests.fakes.discord_payloads import button_row
-from tests.fakes.discord_server import FakeDiscordServer, patch_discord_urls, running_client
+from tests.fakes.discord_server import (
+    FakeDiscordServer,
+    NoIdentifyPause,
+    patch_discord_urls,
+    running_client,
+)
 
 PERSISTENT_ID = "circle:thanks"
 SOLVED_ID = "circle:solved"
@@ -72,11 +77,12 @@ class SmokeClient(discord.Client):
         self.ready_fired.set()
 
 
-class TwoShardClient(discord.AutoShardedClient):
+class TwoShardClient(NoIdentifyPause, discord.AutoShardedClient):
     """An auto-sharded client without the 5 s pause discord.py puts between IDENTIFYs."""
 
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        return None
+
+class NoPauseClient(NoIdentifyPause, SmokeClient):
+    """SmokeClient without discord.py's 5 s sleep before a non-initial IDENTIFY."""
 
 
 @pytest.fixture(autouse=True)
@@ -103,9 +109,7 @@ async def test_start_identifies_and_fires_on_ready(
     server: FakeDiscordServer, client: SmokeClient
 ) -> None:
     world = server.world
-    assert client.ready_fired.is_set()
-    assert server.gateway.identify_count == 1
-    assert server.gateway.shards_identified == [None]
+    assert client.ready_fired.is_set() and server.gateway.shards_identified == [None]
     assert server.gateway.connections[0].query["compress"] == "zlib-stream"
     assert server.rest.requests[0].authorization == f"Bot {server.token}"
     guild = client.get_guild(world.guild_id)
@@ -315,8 +319,7 @@ async def test_reconnect_resumes_and_replays_missed_events(
     await resumed
     assert len(server.gateway.connections) == 2
     assert server.gateway.connections[1].sent_events == ["MESSAGE_CREATE", "RESUMED"]
-    assert server.gateway.identify_count == 1
-    assert server.gateway.resume_count == 1
+    assert (server.gateway.identify_count, server.gateway.resume_count) == (1, 1)
     assert server.gateway.resumes[0]["seq"] == 2  # READY + GUILD_CREATE seen before the drop
 
 
@@ -331,29 +334,22 @@ async def test_rest_429_is_retried_then_succeeds(
     assert len(server.rest.find("POST", r"/channels/\d+/messages")) == 2
 
 
-async def test_closed_dms_raise_forbidden_50007(
+async def test_forbidden_50007_closed_dms_and_50013_missing_permissions(
     server: FakeDiscordServer, client: SmokeClient
 ) -> None:
-    guild = client.get_guild(server.world.guild_id)
-    member = guild.get_member(server.world.member_id) if guild else None
-    assert member is not None
+    world = server.world
+    guild = client.get_guild(world.guild_id)
+    member = guild.get_member(world.member_id) if guild else None
+    channel = client.get_channel(world.moderators_id)
+    assert member is not None and isinstance(channel, discord.TextChannel)
+    server.rest.forbid("POST", rf"/channels/{world.moderators_id}/messages", code=50013)
     server.rest.forbid("POST", r"/channels/\d+/messages", code=50007)
-    with pytest.raises(discord.Forbidden) as info:
+    with pytest.raises(discord.Forbidden) as closed_dms:
         await member.send("welcome!")
-    assert info.value.code == 50007
-    dm = await server.wait_for_request("POST", r"/users/@me/channels")
-    assert dm.body == {"recipient_id": member.id}
-
-
-async def test_missing_permissions_raise_forbidden_50013(
-    server: FakeDiscordServer, client: SmokeClient
-) -> None:
-    channel = client.get_channel(server.world.moderators_id)
-    assert isinstance(channel, discord.TextChannel)
-    server.rest.forbid("POST", rf"/channels/{server.world.moderators_id}/messages", code=50013)
-    with pytest.raises(discord.Forbidden) as info:
+    with pytest.raises(discord.Forbidden) as no_permission:
         await channel.send("report")
-    assert info.value.code == 50013
+    assert (closed_dms.value.code, no_permission.value.code) == (50007, 50013)
+    assert server.rest.find("POST", r"/users/@me/channels")[0].body == {"recipient_id": member.id}
 
 
 async def test_auto_sharded_client_identifies_each_shard(server: FakeDiscordServer) -> None:
@@ -393,20 +389,10 @@ async def test_error_logged_by_a_handler_fails_the_guard(
     no_discord_errors.records.clear()
 
 
-class NoPauseClient(SmokeClient):
-    """SmokeClient without discord.py's 5 s sleep before a non-initial IDENTIFY."""
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-
-async def test_invalid_session_makes_the_client_identify_again(
-    server: FakeDiscordServer,
-) -> None:
+async def test_invalid_session_makes_the_client_identify_again(server: FakeDiscordServer) -> None:
     async with running_client(NoPauseClient(), token=server.token) as client:
         ready_again = client.wait_for("ready", timeout=5)
         await server.gateway.invalidate_session()
         await ready_again
-        assert server.gateway.identify_count == 2
-        assert server.gateway.resume_count == 0
+        assert (server.gateway.identify_count, server.gateway.resume_count) == (2, 0)
         assert len(server.gateway.sessions) == 2
