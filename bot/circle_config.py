@@ -210,7 +210,13 @@ class CircleConfig:
         self.source = source
         self._communities: dict[str, CommunityConfig] = {}
         problems = self._validate(self.raw, prefix="")
-        for community_id, override in (self.raw.get("communities") or {}).items():
+        communities = self.raw.get("communities") or {}
+        if not isinstance(communities, Mapping):
+            problems.append(
+                ConfigProblem("communities", "must be a mapping", "map community ids to sections")
+            )
+            communities = {}
+        for community_id, override in communities.items():
             if not isinstance(override, Mapping):
                 problems.append(
                     ConfigProblem(f"communities.{community_id}", "must be a mapping", "indent keys")
@@ -319,9 +325,8 @@ class CircleConfig:
                 if not isinstance(override, Mapping):
                     problems.append(ConfigProblem(path, "must be a mapping", "give rule settings"))
                     continue
-                problems += self._validate_rule(
-                    rule, deep_merge(raw.get(rule) or {}, override), path=path
-                )
+                base = raw.get(rule) if isinstance(raw.get(rule), Mapping) else {}
+                problems += self._validate_rule(rule, deep_merge(base, override), path=path)
         return problems
 
     def _validate_rule(self, rule: str, value: Any, *, path: str) -> list[ConfigProblem]:

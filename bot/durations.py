@@ -54,5 +54,5 @@ def format_duration(delta: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.actions import Action, Post, Reply
 from bot.commands import respond
 from bot.context import DueItem, JobRun, RuleContext
+from bot.durations import Duration
 from bot.events import CommandInvoked, Event, MessagePosted
 from bot.rule import Command, JobSpec, Rule, RuleSettings
 
@@ -14,7 +15,7 @@ from bot.rule import Command, JobSpec, Rule, RuleSettings
 class EchoSettings(RuleSettings):
     """Settings of the echo rule."""
 
-    remind_after: timedelta = timedelta(minutes=10)
+    remind_after: Duration = timedelta(minutes=10)
     word: str = "ping"
 
 
