@@ -138,9 +138,8 @@ class OutboxSender:
             return ids
 
     async def _send_one(self, row_id: int) -> int:
-        async with self.database.session() as session:
-            row = await session.get(OutboxEntry, row_id)
-        if row is None or row.status != "pending" or row.claimed_by != self.replica:
+        row = await self._hold(row_id)
+        if row is None:
             return 0
         action = action_from_json(row.payload)
         platform, _ = split_community(action.community)
@@ -173,6 +172,29 @@ class OutboxSender:
             await self.on_sent(row, action, result)
         return 1
 
+    async def _hold(self, row_id: int) -> OutboxEntry | None:
+        """Renew this replica's unexpired claim on a row just before sending it, else None.
+
+        The renewal is one conditional UPDATE: once a lease ran out (this replica was slow,
+        paused or its batch was long) another replica may claim the row, and this one must not
+        send it too. The lease must outlast one send (adapter timeouts are shorter).
+        """
+        now = self.clock.now()
+        async with self.database.session() as session:
+            result = await session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id == row_id,
+                    OutboxEntry.status == "pending",
+                    OutboxEntry.claimed_by == self.replica,
+                    OutboxEntry.claimed_until >= now,
+                )
+                .values(claimed_until=now + self.lease)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            return await session.get(OutboxEntry, row_id)
+
     async def _retry(self, row: OutboxEntry, error: str, retry_after: float | None) -> None:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
@@ -186,7 +208,7 @@ class OutboxSender:
         async with self.database.session() as session:
             await session.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.id == row.id)
+                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.replica)
                 .values(
                     attempts=attempts,
                     last_error=error[:2000],
@@ -216,10 +238,11 @@ class OutboxSender:
         if retry:
             values["next_attempt_at"] = self.clock.now() + backoff(row.attempts + 1)
             values["attempts"] = row.attempts + 1
+        where = [OutboxEntry.id == row.id]
+        if status != "sent":  # a sent action is recorded whoever holds the row now
+            where.append(OutboxEntry.claimed_by == self.replica)
         async with self.database.session() as session:
-            await session.execute(
-                update(OutboxEntry).where(OutboxEntry.id == row.id).values(**values)
-            )
+            await session.execute(update(OutboxEntry).where(*where).values(**values))
 
     async def _tell_moderators_once(self, community: str, exc: PermanentError) -> None:
         notice = NotifyModerators(
