@@ -19,10 +19,12 @@ from bot.events import ButtonPressed, CommandInvoked, Event
 from bot.outbox import OutboxSender, enqueue
 from bot.rule import JobSpec, Rule, RuleRegistry
 from bot.storage import repos
-from bot.storage.db import Database, DatabaseUnavailable, explain
+from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
 from bot.storage.models import OutboxEntry
 
 log = logging.getLogger(__name__)
+
+MAX_CONFLICT_RETRIES = 5
 
 
 class RuleFailed(Exception):
@@ -45,6 +47,7 @@ class Engine:
         adapters: Mapping[str, Adapter] | None = None,
         replica: str = "local",
         deadline_lease: timedelta = timedelta(seconds=60),
+        outbox_lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.database = database
         self.config = config
@@ -61,6 +64,7 @@ class Engine:
             adapters=self.adapters,
             replica=replica,
             on_sent=self._after_sent,
+            lease=outbox_lease,
         )
         self._known_communities: set[str] = set()
 
@@ -82,6 +86,7 @@ class Engine:
     async def handle_batch(self, events: Sequence[Event], *, send: bool = True) -> int:
         """Handle events in one transaction (fast path for replay); returns how many were new."""
         skipped: set[str] = set()
+        conflicts = 0
         while True:
             try:
                 count = await self._handle_in_transaction(events, skipped)
@@ -90,6 +95,10 @@ class Engine:
                 log.exception("rule %s failed; the event is handled without it", failure.rule)
                 skipped.add(failure.rule)
             except (OperationalError, DBAPIError) as exc:
+                if is_transient_conflict(exc) and conflicts < MAX_CONFLICT_RETRIES:
+                    conflicts += 1  # a deadlock with another replica: the whole batch rolled back
+                    log.info("retrying events after a database conflict: %s", exc.orig)
+                    continue
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
         if send:
             await self.outbox.drain()

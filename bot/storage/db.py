@@ -66,6 +66,16 @@ def explain(exc: BaseException, url: URL) -> str:
     )
 
 
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """True for PostgreSQL deadlocks and serialization failures: retrying the transaction helps."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in TRANSIENT_SQLSTATES
+
+
 class Database:
     """An async SQLAlchemy engine and session factory for one database URL."""
 
