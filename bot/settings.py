@@ -31,6 +31,7 @@ class ProcessSettings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_user_token: SecretStr | None = None  # optional: lets Hide delete others' messages
     slack_api_url: str | None = None
 
     discord_token: SecretStr | None = None
