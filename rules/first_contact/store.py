@@ -1,0 +1,228 @@
+"""Storage of the first-contact guard, and the read functions other rules and dashboards use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules.first_contact.models import HeldMessage, RecentPost, Report
+
+FORGOTTEN = "forgotten"
+_HELD_REF = re.compile(r"^[Hh]?#?(\d+)$")
+
+
+@dataclass(frozen=True)
+class HeldView:
+    """A held message as shown to moderators and dashboards."""
+
+    id: int
+    user: str
+    user_name: str | None
+    channel: str
+    text: str
+    reasons: tuple[str, ...]
+    held_at: datetime
+    status: str
+
+
+def held_ref(held_id: int) -> str:
+    """How a held message is named to people: `H3`."""
+    return f"H{held_id}"
+
+
+def parse_held_ref(raw: str) -> int | None:
+    """`H3`, `h3`, `#3` or `3` -> 3; anything else -> None."""
+    match = _HELD_REF.match(raw.strip())
+    return int(match.group(1)) if match else None
+
+
+def _view(row: HeldMessage) -> HeldView:
+    return HeldView(
+        id=row.id,
+        user=row.user_id,
+        user_name=row.user_name,
+        channel=row.channel_name or row.channel,
+        text=row.text,
+        reasons=tuple(row.reasons),
+        held_at=row.held_at,
+        status=row.status,
+    )
+
+
+async def held_messages(
+    session: AsyncSession, community: str, *, status: str | None = "pending", limit: int = 50
+) -> list[HeldView]:
+    """Held messages of a community, oldest first; `status=None` lists every status."""
+    query = select(HeldMessage).where(HeldMessage.community == community)
+    if status is not None:
+        query = query.where(HeldMessage.status == status)
+    rows = (await session.scalars(query.order_by(HeldMessage.id).limit(limit))).all()
+    return [_view(row) for row in rows]
+
+
+async def forget_member(session: AsyncSession, community: str, user: str) -> int:
+    """Erase the text and ids of a member's held messages, posts and reports; counts stay."""
+    held = await session.execute(
+        update(HeldMessage)
+        .where(HeldMessage.community == community, HeldMessage.user_id == user)
+        .values(user_id=FORGOTTEN, user_name=None, text="", permalink=None, details={})
+    )
+    recent = await session.execute(
+        delete(RecentPost).where(RecentPost.community == community, RecentPost.user_id == user)
+    )
+    reports = await session.execute(
+        update(Report)
+        .where(Report.community == community, Report.reporter == user)
+        .values(reporter=None, text="")
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (held, recent, reports))
+
+
+async def hold(
+    session: AsyncSession,
+    *,
+    community: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> HeldMessage:
+    """Queue a message for review and return the stored row (its id names it)."""
+    row = HeldMessage(community=community, held_at=now, status="pending", **values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_held(session: AsyncSession, community: str, held_id: int) -> HeldMessage | None:
+    row = await session.get(HeldMessage, held_id)
+    return row if row is not None and row.community == community else None
+
+
+async def find_held(
+    session: AsyncSession, community: str, *, channel: str, message_id: str
+) -> HeldMessage | None:
+    """The held record of a platform message, if it was held."""
+    query = select(HeldMessage).where(
+        HeldMessage.community == community,
+        HeldMessage.channel == channel,
+        HeldMessage.message_id == message_id,
+    )
+    return (await session.scalars(query)).first()
+
+
+async def decide(
+    session: AsyncSession, row: HeldMessage, *, status: str, moderator: str, now: datetime
+) -> None:
+    """Record a moderator's decision; the content stays."""
+    row.status = status
+    row.decided_by = moderator
+    row.decided_at = now
+    await session.flush()
+
+
+async def remember_post(
+    session: AsyncSession,
+    *,
+    community: str,
+    user: str,
+    channel: str,
+    message_id: str,
+    digest: str,
+    significant: bool,
+    now: datetime,
+    keep_since: datetime,
+) -> None:
+    """Record a new member's message and drop their posts older than `keep_since`."""
+    await session.execute(
+        delete(RecentPost).where(
+            RecentPost.community == community,
+            RecentPost.user_id == user,
+            RecentPost.posted_at < keep_since,
+        )
+    )
+    session.add(
+        RecentPost(
+            community=community,
+            user_id=user,
+            channel=channel,
+            message_id=message_id,
+            fingerprint=digest,
+            significant=significant,
+            posted_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def posts_since(session: AsyncSession, *, community: str, user: str, since: datetime) -> int:
+    """How many messages a new member posted since `since` (this one included once recorded)."""
+    query = select(func.count()).where(
+        RecentPost.community == community,
+        RecentPost.user_id == user,
+        RecentPost.posted_at >= since,
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def channels_with_copy(
+    session: AsyncSession, *, community: str, user: str, digest: str, since: datetime
+) -> list[str]:
+    """Distinct channels where the member posted this same text since `since`."""
+    query = (
+        select(RecentPost.channel)
+        .where(
+            RecentPost.community == community,
+            RecentPost.user_id == user,
+            RecentPost.fingerprint == digest,
+            RecentPost.significant.is_(True),
+            RecentPost.posted_at >= since,
+        )
+        .distinct()
+    )
+    return sorted((await session.scalars(query)).all())
+
+
+async def add_report(
+    session: AsyncSession,
+    *,
+    community: str,
+    reporter: str,
+    channel: str | None,
+    text: str,
+    now: datetime,
+) -> Report:
+    row = Report(
+        community=community, reporter=reporter, channel=channel, text=text, reported_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def recently_held(
+    session: AsyncSession, community: str, *, user: str, since: datetime
+) -> bool:
+    """Whether a message of this member was held since `since` (later ones are held quietly)."""
+    query = select(HeldMessage.id).where(
+        HeldMessage.community == community,
+        HeldMessage.user_id == user,
+        HeldMessage.held_at >= since,
+    )
+    return (await session.scalars(query.limit(1))).first() is not None
+
+
+async def held_in_channels(
+    session: AsyncSession, community: str, *, user: str, channels: set[str]
+) -> bool:
+    """Whether a member's message in one of `channels` (ids or names) was held, whatever status."""
+    query = select(HeldMessage.channel, HeldMessage.channel_name).where(
+        HeldMessage.community == community, HeldMessage.user_id == user
+    )
+    for channel, name in (await session.execute(query)).all():
+        if channel in channels or (name and name in channels):
+            return True
+    return False

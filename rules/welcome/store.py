@@ -1,0 +1,119 @@
+"""Storage of the welcome rule, and the read functions digests and dashboards use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Deadline
+from rules.welcome.models import Newcomer
+
+RULE = "welcome"
+
+
+@dataclass(frozen=True)
+class NewcomerView:
+    """A member who joined, and whether (and how) they introduced themselves."""
+
+    user: str
+    name: str | None
+    joined_at: datetime
+    introduced_at: datetime | None
+    intro_excerpt: str | None
+
+
+async def newcomers(
+    session: AsyncSession, community: str, *, since: datetime
+) -> list[NewcomerView]:
+    """Members who joined since `since` (latest join), oldest first."""
+    query = (
+        select(Newcomer)
+        .where(Newcomer.community == community, Newcomer.last_joined_at >= since)
+        .order_by(Newcomer.last_joined_at, Newcomer.user_id)
+    )
+    return [
+        NewcomerView(
+            user=row.user_id,
+            name=row.name,
+            joined_at=row.last_joined_at,
+            introduced_at=row.introduced_at,
+            intro_excerpt=row.intro_excerpt,
+        )
+        for row in (await session.scalars(query)).all()
+    ]
+
+
+async def forget_member(session: AsyncSession, community: str, user: str) -> int:
+    """Erase a member's welcome record and their pending follow-up; returns rows removed."""
+    result = await session.execute(
+        delete(Newcomer).where(Newcomer.community == community, Newcomer.user_id == user)
+    )
+    await session.execute(
+        delete(Deadline).where(
+            Deadline.community == community,
+            Deadline.rule == RULE,
+            Deadline.key == follow_up_key(user),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def follow_up_key(user: str) -> str:
+    return f"follow_up:{user}"
+
+
+async def get(session: AsyncSession, community: str, user: str) -> Newcomer | None:
+    return await session.get(Newcomer, (community, user))
+
+
+async def record_join(
+    session: AsyncSession,
+    *,
+    community: str,
+    user: str,
+    name: str | None,
+    channel: str | None,
+    at: datetime,
+) -> Newcomer:
+    """Create or update a member's row for a join at `at`."""
+    row = await get(session, community, user)
+    if row is None:
+        row = Newcomer(
+            community=community,
+            user_id=user,
+            name=name,
+            joined_at=at,
+            last_joined_at=at,
+            join_channel=channel,
+            burst_pending=False,
+        )
+        session.add(row)
+    else:
+        row.last_joined_at = at
+        row.left_at = None
+        row.name = name or row.name
+        row.join_channel = channel or row.join_channel
+    await session.flush()
+    return row
+
+
+async def joins_since(session: AsyncSession, community: str, *, since: datetime) -> int:
+    """How many members joined (or rejoined) since `since`."""
+    query = select(func.count()).where(
+        Newcomer.community == community, Newcomer.last_joined_at >= since
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def burst_pending(session: AsyncSession, community: str) -> Sequence[Newcomer]:
+    """Members waiting for the combined welcome, in join order."""
+    query = (
+        select(Newcomer)
+        .where(Newcomer.community == community, Newcomer.burst_pending.is_(True))
+        .order_by(Newcomer.last_joined_at, Newcomer.user_id)
+    )
+    return (await session.scalars(query)).all()
