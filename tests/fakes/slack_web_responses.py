@@ -33,9 +33,20 @@ class SlackWorkspace:
         """A new message timestamp, increasing, Slack-formatted (`seconds.micros`)."""
         return f"1760000000.{next(self._clock):06d}"
 
-    def add_user(self, user_id: str, *, name: str, is_bot: bool = False, tz: str = "UTC") -> None:
-        """Register a user so users.info answers with it."""
-        self.users[user_id] = _user(self.team_id, user_id, name=name, is_bot=is_bot, tz=tz)
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        is_bot: bool = False,
+        tz: str = "UTC",
+        is_admin: bool = False,
+        is_owner: bool = False,
+    ) -> None:
+        """Register a user so users.info and users.list answer with it."""
+        user = _user(self.team_id, user_id, name=name, is_bot=is_bot, tz=tz)
+        user.update(is_admin=is_admin, is_owner=is_owner)
+        self.users[user_id] = user
 
     def add_channel(self, channel_id: str, *, name: str, members: list[str] | None = None) -> None:
         """Register a channel for conversations.info and conversations.members."""
@@ -182,6 +193,16 @@ def _members(ws: SlackWorkspace, args: Args) -> dict[str, Any]:
     return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
 
+def _list(ws: SlackWorkspace, args: Args) -> dict[str, Any]:
+    channels = [c for c in ws.channels.values() if not c["is_im"]]
+    return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+
+def _users_list(ws: SlackWorkspace, args: Args) -> dict[str, Any]:
+    members = list(ws.users.values())
+    return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
+
 def _users_info(ws: SlackWorkspace, args: Args) -> dict[str, Any]:
     user_id = str(args.get("user", ""))
     if not user_id:
@@ -254,6 +275,8 @@ ANSWERS: dict[str, Callable[[SlackWorkspace, Args], dict[str, Any]]] = {
     "conversations.open": _open,
     "conversations.info": _info,
     "conversations.members": _members,
+    "conversations.list": _list,
+    "users.list": _users_list,
     "users.info": _users_info,
     "reactions.add": _reactions_add,
     "reactions.remove": _reactions_remove,
