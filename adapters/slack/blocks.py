@@ -54,7 +54,7 @@ def chunks(text: str, size: int = MAX_SECTION) -> list[str]:
     """Split text into pieces of at most `size` characters, preferring line breaks."""
     pieces: list[str] = []
     while len(text) > size:
-        cut = text.rfind("\n", 0, size)
+        cut = text.rfind("\n", 0, size + 1)
         cut = cut if cut > 0 else size
         pieces.append(text[:cut])
         text = text[cut:].lstrip("\n")
