@@ -9,7 +9,7 @@ from bot.durations import format_duration
 from rules.first_contact.store import held_ref
 
 REASONS = {
-    "links": "it has links, and a new member's links get a quick human look first",
+    "links": "it has links",
     "invite": "it invites people to another community",
     "mass_mention": "it notifies everyone at once",
     "mentions": "it mentions many people at once",
@@ -82,7 +82,8 @@ def moderator_notice(
     hidden: bool,
 ) -> str:
     """The moderators' notice of a held message."""
-    tenure = f"joined {format_duration(joined_ago)} ago, " if joined_ago is not None else ""
+    tenure = f"Joined {format_duration(joined_ago)} ago · " if joined_ago is not None else ""
+    earlier = f"{messages} earlier message{'' if messages == 1 else 's'}"
     visibility = (
         "I hid it until you decide."
         if hidden
@@ -91,7 +92,7 @@ def moderator_notice(
     return (
         f"Held {held_ref(held_id)} from {mention(user)} in {channel_ref(channel)}: "
         f"{', '.join(SHORT.get(r, r) for r in reasons)}{details}. "
-        f"They {tenure}{messages} earlier message(s). {visibility}\n{quoted(excerpt(text, 500))}"
+        f"{tenure}{earlier}. {visibility}\n{quoted(excerpt(text, 500))}"
     )
 
 

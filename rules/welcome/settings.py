@@ -31,9 +31,9 @@ def check_template(value: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 class WelcomeSettings(RuleSettings):
-    """How newcomers are greeted; `on` tells the Discord adapter when a member counts as joined."""
+    """How newcomers are greeted; `trigger` tells the Discord adapter when a member has joined."""
 
-    on: Literal["join", "onboarding_complete"] = "join"
+    trigger: Literal["join", "onboarding_complete"] = "join"
     deliver: Literal["channel", "dm", "both"] = "channel"
     channel: str | None = None
     message: str | None = None
