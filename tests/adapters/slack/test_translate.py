@@ -120,7 +120,8 @@ def test_app_mention_shares_the_message_identity() -> None:
 
 def test_events_keep_slacks_event_id() -> None:
     body = p.event_callback(p.reaction_added(ts="1.0"), event_id="Ev0SAME0001")
-    assert translate_event(body, workspace=WS).event_id == "Ev0SAME0001"
+    event = translate_event(body, workspace=WS)
+    assert event is not None and event.event_id == "Ev0SAME0001"
 
 
 def test_home_opened() -> None:
