@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,10 +22,12 @@ from adapters.discord.interactions import InteractionSlots, Slot
 from adapters.discord.sending import ActionSender, quietly
 from bot.actions import Action, ActionResult
 from bot.adapter import Capabilities, EventSink, TransientError
+from bot.circle_config import CircleConfig
 from bot.events import Event
 from bot.settings import ProcessSettings
 
 log = logging.getLogger(__name__)
+JoinModes = Callable[[str], tr.JoinMode]
 
 JOIN_MODE_ENV = "CIRCLEBOT_DISCORD_MEMBER_JOINED"
 SYNC_ENV = "CIRCLEBOT_DISCORD_SYNC_COMMANDS"
@@ -60,12 +62,26 @@ def parse_shards(value: str | None) -> ShardPlan:
     return ShardPlan(shard_ids=sorted(set(ids)) if ids else None, shard_count=count)
 
 
-def parse_join_mode(value: str | None) -> tr.JoinMode:
-    """`join` or `onboarded` (default): when a member counts as joined."""
-    mode = (value or "onboarded").strip().lower()
+def parse_join_mode(value: str) -> tr.JoinMode:
+    """`join` or `onboarded`: when a member counts as joined."""
+    mode = value.strip().lower()
     if mode not in ("join", "onboarded"):
         raise ValueError(f"{JOIN_MODE_ENV}={value!r}: use 'join' or 'onboarded'")
     return "join" if mode == "join" else "onboarded"
+
+
+def join_modes_from_config(config: CircleConfig) -> JoinModes:
+    """Each guild's mode from its welcome rule's `on` (`onboarding_complete` -> `onboarded`)."""
+
+    def mode(community: str) -> tr.JoinMode:
+        try:
+            settings = config.for_community(community).rule_settings("welcome")
+        except KeyError:
+            return "join"
+        on = getattr(settings, "on", "join")
+        return "onboarded" if on == "onboarding_complete" else "join"
+
+    return mode
 
 
 @dataclass
@@ -104,7 +120,7 @@ class DiscordAdapter:
         shards: ShardPlan | None = None,
         api_url: str | None = None,
         gateway_url: str | None = None,
-        member_joined: tr.JoinMode = "onboarded",
+        member_joined: tr.JoinMode | JoinModes = "join",
         sync_commands: bool = True,
         client_class: type[CircleClient] = CircleClient,
         client_options: dict[str, Any] | None = None,
@@ -116,7 +132,9 @@ class DiscordAdapter:
         self.shards = shards or ShardPlan()
         self.api_url = api_url
         self.gateway_url = gateway_url
-        self.member_joined: tr.JoinMode = member_joined
+        self.join_mode: JoinModes = (
+            member_joined if callable(member_joined) else (lambda _community: member_joined)
+        )
         self.sync_commands = sync_commands
         self.client_class = client_class
         self.client_options = dict(client_options or {})
@@ -130,19 +148,28 @@ class DiscordAdapter:
         self._worker: asyncio.Task[None] | None = None
         self._pending: set[tuple[str, str]] = set()
         self._tags: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._interactions_due = 0
+        self._interactions_changed = asyncio.Condition()
 
     @classmethod
     def from_settings(cls, settings: ProcessSettings) -> DiscordAdapter:
         """Build from `CIRCLEBOT_DISCORD_*` settings, serving the commands of every shipped rule."""
         if settings.discord_token is None:
             raise ValueError("CIRCLEBOT_DISCORD_TOKEN is not set")
+        forced = os.environ.get(JOIN_MODE_ENV)
+        if forced:
+            modes: tr.JoinMode | JoinModes = parse_join_mode(forced)
+        else:
+            from bot.runtime import load_config
+
+            modes = join_modes_from_config(load_config(settings))
         return cls(
             token=settings.discord_token.get_secret_value(),
             commands=core_command_specs(),
             shards=parse_shards(settings.discord_shards),
             api_url=settings.discord_api_url,
             gateway_url=settings.discord_gateway_url,
-            member_joined=parse_join_mode(os.environ.get(JOIN_MODE_ENV)),
+            member_joined=modes,
             sync_commands=os.environ.get(SYNC_ENV, "true").strip().lower()
             not in {"0", "false", "no"},
         )
@@ -205,8 +232,13 @@ class DiscordAdapter:
             await worker
 
     async def idle(self) -> None:
-        """Wait until every received event has been handled (tests, graceful shutdown)."""
-        await self._queue.join()
+        """Wait until every received event and interaction has been handled by the core."""
+        while True:
+            async with self._interactions_changed:
+                await self._interactions_changed.wait_for(lambda: self._interactions_due <= 0)
+            await self._queue.join()
+            if self._interactions_due <= 0 and self._queue.empty():
+                return
 
     # ----- events to the core -------------------------------------------------------------------
 
@@ -242,6 +274,9 @@ class DiscordAdapter:
 
     def gateway_event(self, name: str, data: dict[str, Any], seq: int | None) -> None:
         """Translate one raw dispatch (in gateway order) and queue it for the core."""
+        if name == "INTERACTION_CREATE":
+            self._interactions_due += int(tr.is_circle_interaction(data))
+            return
         try:
             self._enqueue(self._translate(name, data, seq))
         except Exception:
@@ -257,13 +292,15 @@ class DiscordAdapter:
                 self._seen_thread(thread)
             return None
         if name == "GUILD_MEMBER_ADD":
-            self._track_pending(str(data.get("guild_id") or ""), data)
-            return tr.member_added(data, lookup, mode=self.member_joined, now=now)
+            guild = str(data.get("guild_id") or "")
+            self._track_pending(guild, data)
+            mode = self.join_mode(tr.community_id(guild))
+            return tr.member_added(data, lookup, mode=mode, now=now)
         if name == "GUILD_MEMBER_UPDATE":
-            was_pending = self._track_pending(str(data.get("guild_id") or ""), data)
-            return tr.member_updated(
-                data, lookup, was_pending=was_pending, mode=self.member_joined, now=now
-            )
+            guild = str(data.get("guild_id") or "")
+            was_pending = self._track_pending(guild, data)
+            mode = self.join_mode(tr.community_id(guild))
+            return tr.member_updated(data, lookup, was_pending=was_pending, mode=mode, now=now)
         if name == "GUILD_MEMBER_REMOVE":
             self._track_pending(str(data.get("guild_id") or ""), {**data, "pending": False})
             return tr.member_removed(data, lookup, seq=seq, now=now)
@@ -321,6 +358,26 @@ class DiscordAdapter:
 
     async def command_used(self, interaction: discord.Interaction) -> None:
         """Defer at once (3 s limit), then hand the command to the core."""
+        async with self._interaction(interaction):
+            await self._command(interaction)
+
+    async def button_pressed(self, interaction: discord.Interaction, command: str) -> None:
+        """Acknowledge the press silently, then run the command it stands for."""
+        async with self._interaction(interaction):
+            await self._button(interaction)
+
+    @contextlib.asynccontextmanager
+    async def _interaction(self, interaction: discord.Interaction) -> AsyncIterator[None]:
+        try:
+            yield
+        except Exception:
+            log.warning("interaction %s could not be handled", interaction.id, exc_info=True)
+        finally:
+            async with self._interactions_changed:
+                self._interactions_due -= 1
+                self._interactions_changed.notify_all()
+
+    async def _command(self, interaction: discord.Interaction) -> None:
         await _defer(interaction, thinking=True)
         handle = f"interaction:{interaction.id}"
         event = tr.command_invoked(
@@ -332,8 +389,7 @@ class DiscordAdapter:
         self.slots.put(handle, Slot(interaction, "command", event.user, event.channel))
         self._enqueue(event, done=lambda: self._settle(handle))
 
-    async def button_pressed(self, interaction: discord.Interaction, command: str) -> None:
-        """Acknowledge the press silently, then run the command it stands for."""
+    async def _button(self, interaction: discord.Interaction) -> None:
         await _defer(interaction, thinking=False)
         handle = f"interaction:{interaction.id}"
         event = tr.button_pressed(

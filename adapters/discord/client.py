@@ -30,6 +30,7 @@ GATEWAY_EVENTS = frozenset(
         "THREAD_CREATE",
         "THREAD_UPDATE",
         "THREAD_LIST_SYNC",
+        "INTERACTION_CREATE",
     }
 )
 

@@ -591,6 +591,17 @@ def command_invoked(
     )
 
 
+CIRCLE_COMMANDS = frozenset({"circle", "circle-mod"})
+
+
+def is_circle_interaction(data: Payload) -> bool:
+    """Whether an INTERACTION_CREATE is a `/circle` command or a circle button press."""
+    inner = _map(data.get("data"))
+    if data.get("type") == 2:
+        return inner.get("name") in CIRCLE_COMMANDS
+    return data.get("type") == 3 and button_command(inner.get("custom_id")) is not None
+
+
 def button_command(custom_id: Any) -> str | None:
     """The core command a circle button stands for (`circle:claim 12` -> `claim 12`)."""
     if not isinstance(custom_id, str) or not custom_id.startswith(BUTTON_PREFIX):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.discord.adapter import DiscordAdapter, ShardPlan
+from adapters.discord.adapter import DiscordAdapter, ShardPlan, join_modes_from_config
 from adapters.discord.client import CircleClient
 from adapters.discord.commands import CommandSpec
 from bot.circle_config import CircleConfig
@@ -29,10 +29,13 @@ class TestCircleClient(NoIdentifyPause, CircleClient):
         kwargs.setdefault("guild_ready_timeout", 0.05)
         super().__init__(**kwargs)
         self.frames_seen = 0
+        self.frame_read = asyncio.Condition()
 
     async def on_socket_raw_receive(self, message: str) -> None:
         await super().on_socket_raw_receive(message)
         self.frames_seen += 1
+        async with self.frame_read:
+            self.frame_read.notify_all()
 
 
 def command_specs(registry: RuleRegistry) -> list[CommandSpec]:
@@ -51,6 +54,8 @@ class DiscordBot:
     adapter: DiscordAdapter
     engine: Engine
     task: asyncio.Task[None]
+    first_connection: int = 0
+    """Connections before this one belong to an earlier client (a restart test)."""
 
     @property
     def client(self) -> TestCircleClient:
@@ -60,15 +65,19 @@ class DiscordBot:
 
     async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the client has read every frame the fake sent and the core handled them."""
+        client, gateway = self.client, self.server.gateway
         async with asyncio.timeout(timeout):
-            while self.client.frames_seen < sum(len(c.sent) for c in self.server.gateway.connections):
-                await asyncio.sleep(0.005)
+            async with client.frame_read:
+                await client.frame_read.wait_for(
+                    lambda: (
+                        client.frames_seen
+                        >= sum(len(c.sent) for c in gateway.connections[self.first_connection :])
+                    )
+                )
             await self.adapter.idle()
 
 
-async def make_engine(
-    database_url: str, registry: RuleRegistry, config_yaml: str = ""
-) -> Engine:
+async def make_engine(database_url: str, registry: RuleRegistry, config_yaml: str = "") -> Engine:
     """A migrated database and an engine with `registry`'s rules."""
     config = CircleConfig.from_text(config_yaml, registry, source="test")
     database = Database(database_url)
@@ -85,7 +94,7 @@ async def running_bot(
     server: FakeDiscordServer | None = None,
     commands: Sequence[CommandSpec] | None = None,
     shards: ShardPlan | None = None,
-    member_joined: str = "onboarded",
+    member_joined: str | None = None,
     database_url: str | None = None,
 ) -> AsyncIterator[DiscordBot]:
     """Start the adapter's real `start()` (login, command sync, IDENTIFY, READY, GUILD_CREATE)."""
@@ -100,12 +109,15 @@ async def running_bot(
         token=fake.token,
         commands=command_specs(registry) if commands is None else commands,
         shards=shards,
-        member_joined="join" if member_joined == "join" else "onboarded",
+        member_joined=join_modes_from_config(engine.config)
+        if member_joined is None
+        else ("join" if member_joined == "join" else "onboarded"),
         client_class=TestCircleClient,
     )
     engine.attach(adapter)
     try:
         with patch_discord_urls(fake):
+            first_connection = len(fake.gateway.connections)
             task = asyncio.create_task(adapter.start(engine.handle), name="discord-adapter")
             try:
                 waiter = asyncio.create_task(adapter.wait_ready())
@@ -114,7 +126,7 @@ async def running_bot(
                     waiter.cancel()
                     task.result()
                 await waiter
-                bot = DiscordBot(fake, adapter, engine, task)
+                bot = DiscordBot(fake, adapter, engine, task, first_connection)
                 await bot.settle()
                 yield bot
             finally:
