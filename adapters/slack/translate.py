@@ -365,7 +365,7 @@ def translate_command(form: Mapping[str, Any], *, now: datetime) -> CommandInvok
         user=_get(form, "user_id", str, where="command"),
         user_name=_opt_str(form, "user_name", where="command"),
         channel=_get(form, "channel_id", str, where="command"),
-        text=_opt_str(form, "text", where="command") or "",
+        text=decode_text(_opt_str(form, "text", where="command") or ""),
         reply_handle=_opt_str(form, "response_url", where="command"),
     )
 

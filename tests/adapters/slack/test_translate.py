@@ -141,6 +141,8 @@ def test_slash_command() -> None:
     assert cmd.reply_handle == "https://hooks.slack.com/commands/x"
     assert cmd.event_id == f"cmd:{fields['trigger_id']}"
     assert cmd.at == NOW
+    escaped = {**fields, "text": "forget <@U0BOB00001|bob> in <#C0HELP0001|help>"}
+    assert translate_command(escaped, now=NOW).text == "forget @U0BOB00001 in #help"
 
 
 def test_button_press() -> None:
