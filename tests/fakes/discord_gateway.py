@@ -84,6 +84,8 @@ class FakeGateway:
         self.identifies: list[Payload] = []
         self.resumes: list[Payload] = []
         self.presences: list[Payload] = []
+        self.resume_overlap = 0
+        """Replay this many already-delivered events on RESUME (Discord delivers at least once)."""
         self._changed = asyncio.Condition()
 
     # ----- test-facing API -----------------------------------------------------------------
@@ -254,7 +256,7 @@ class FakeGateway:
             return
         self.resumes.append(data)
         session.resumes += 1
-        client_seq = data.get("seq") or 0
+        client_seq = max(0, (data.get("seq") or 0) - self.resume_overlap)
         for event in session.events[client_seq:]:
             await connection.send(event)
         await connection.send(await self._record(session, "RESUMED", {"_trace": ["fake"]}))
