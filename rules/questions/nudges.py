@@ -1,0 +1,261 @@
+"""The nudge ladder: helpers at T1, moderators at T2, grouped escalation at T3, then expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.actions import Action, Button, Card, CardSection, Ephemeral, NotifyModerators, Reply
+from bot.context import DueItem, RuleContext
+from bot.durations import format_duration
+from rules.questions import tracking
+from rules.questions.models import (
+    ANSWERED,
+    ESCALATION,
+    EXPIRED,
+    HELPERS,
+    OPEN,
+    Question,
+    QuestionNudge,
+)
+from rules.questions.settings import QuestionSettings
+from rules.questions.store import excerpt
+
+ESCALATION_KEY = "escalation"
+ESCALATION_LIST_LIMIT = 20
+
+
+def quiet_until(ctx: RuleContext, settings: QuestionSettings) -> datetime | None:
+    """When the community's quiet hours end, if `ctx.now` falls inside them."""
+    quiet = ctx.config.community.quiet_hours
+    if quiet is None or not settings.respect_quiet_hours:
+        return None
+    local = ctx.local_now()
+    if not quiet.contains(local.time()):
+        return None
+    end = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(ctx.now.tzinfo)
+
+
+def question_buttons(ref: str) -> tuple[Button, ...]:
+    return (
+        Button(label="I'll take it", command=f"claim {ref}", style="primary"),
+        Button(label="Mark answered", command=f"answered {ref}"),
+        Button(label="Snooze 1h", command=f"snooze {ref} 1h"),
+        Button(label="Snooze 1d", command=f"snooze {ref} 1d"),
+    )
+
+
+def who(row: Question) -> str:
+    return row.asker_name or row.asker
+
+
+def where(row: Question) -> str:
+    return f"#{(row.channel_name or row.channel).lstrip('#')}"
+
+
+def age(row: Question, now: datetime) -> str:
+    return format_duration(now - row.asked_at)
+
+
+async def on_due(item: DueItem, ctx: RuleContext) -> list[Action]:
+    """Dispatch a deadline of this rule."""
+    if item.key == ESCALATION_KEY:
+        return await escalate(ctx)
+    kind, _, ident = item.key.partition(":")
+    row = await tracking.get_question(ctx.session, ctx.community, int(ident))
+    if row is None:
+        return []
+    if kind == "invite":
+        return await invite(ctx, row)
+    return await ladder_step(ctx, row, str(item.payload.get("step", HELPERS)))
+
+
+async def _already(ctx: RuleContext, row: Question, level: str) -> bool:
+    found = await ctx.session.scalar(
+        select(QuestionNudge.id).where(
+            QuestionNudge.question_id == row.id, QuestionNudge.level == level
+        )
+    )
+    return found is not None
+
+
+async def _record(ctx: RuleContext, row: Question, level: str) -> None:
+    ctx.session.add(
+        QuestionNudge(
+            question_id=row.id,
+            community=row.community,
+            channel=row.channel,
+            level=level,
+            at=ctx.now,
+        )
+    )
+
+
+async def ladder_step(ctx: RuleContext, row: Question, step: str) -> list[Action]:
+    """Run one step of a question's ladder, or move it later (held, quiet hours, rate limit)."""
+    if row.state != OPEN or step not in tracking.STEPS:
+        return []
+    settings = tracking.settings_of(ctx, row)
+    index = tracking.STEPS.index(step)
+    if step == tracking.EXPIRE:
+        await tracking.close(ctx, row, reason=EXPIRED)
+        return []
+    held = row.hold_until if row.hold_until and row.hold_until > ctx.now else None
+    later = held or quiet_until(ctx, settings)
+    if step == HELPERS and later is None:
+        later = await _rate_limited(ctx, row, settings)
+    if later is not None:
+        await ctx.deadlines.set(tracking.ladder_key(row.id), later, {"step": step})
+        return []
+    if await _already(ctx, row, step) or _overtaken(row, settings, index, ctx.now):
+        await tracking.schedule_from(ctx, row, settings, start=index + 1)
+        return []
+    if step == ESCALATION:
+        row.escalation_pending = True
+        if await ctx.deadlines.get(ESCALATION_KEY) is None:
+            await ctx.deadlines.set(ESCALATION_KEY, ctx.now + settings.escalation_batch)
+        await tracking.schedule_from(ctx, row, settings, start=index + 1)
+        return []
+    await _record(ctx, row, step)
+    await tracking.schedule_from(ctx, row, settings, start=index + 1)
+    if step == HELPERS:
+        return [helpers_nudge(ctx, row, settings)]
+    return [moderators_nudge(ctx, row)]
+
+
+def _overtaken(row: Question, settings: QuestionSettings, index: int, now: datetime) -> bool:
+    """A helpers nudge held past the moderators' turn is skipped: moderators take over."""
+    if tracking.STEPS[index] != HELPERS:
+        return False
+    after = settings.moderators_after
+    return after is not None and now >= row.asked_at + after
+
+
+async def _rate_limited(
+    ctx: RuleContext, row: Question, settings: QuestionSettings
+) -> datetime | None:
+    last = await ctx.session.scalar(
+        select(func.max(QuestionNudge.at)).where(
+            QuestionNudge.community == row.community,
+            QuestionNudge.channel == row.channel,
+            QuestionNudge.level == HELPERS,
+        )
+    )
+    if last is None or ctx.now >= last + settings.helpers_min_gap:
+        return None
+    return last + settings.helpers_min_gap
+
+
+def helpers_nudge(ctx: RuleContext, row: Question, settings: QuestionSettings) -> Reply:
+    """The gentle T1 nudge: a thread reply inviting help, or a ping of the helpers group."""
+    group = ctx.config.community.helpers_group
+    style = settings.helpers_style
+    mention = group is not None and style in ("auto", "mention")
+    if mention:
+        text = (
+            f"{group}: {who(row)}'s question here has been waiting {age(row, ctx.now)}. "
+            "Could one of you take a look?"
+        )
+    else:
+        text = (
+            f"This question from {who(row)} is still looking for an answer. "
+            "If you know something that could help, even a pointer, please reply here."
+        )
+    return Reply(
+        community=row.community,
+        channel=row.channel,
+        message_id=row.message_id,
+        thread=row.thread,
+        text=text,
+        tag=f"questions:helpers:{row.id}",
+    )
+
+
+def moderators_nudge(ctx: RuleContext, row: Question) -> NotifyModerators:
+    """The T2 nudge: link, age, asker, excerpt, and claim / answered / snooze buttons."""
+    ref = f"Q{row.id}"
+    lines = [
+        f"Asked by {who(row)} in {where(row)}, {age(row, ctx.now)} ago, no answer yet.",
+        f"> {excerpt(row.text, tracking.settings_of(ctx, row).excerpt_chars)}",
+    ]
+    if row.permalink:
+        lines.append(row.permalink)
+    return NotifyModerators(
+        community=row.community,
+        text=f"{ref} in {where(row)} is unanswered after {age(row, ctx.now)}: "
+        f"{excerpt(row.text, 120)}" + (f" {row.permalink}" if row.permalink else ""),
+        card=Card(
+            title=f"{ref} is waiting for an answer",
+            sections=(CardSection(lines=tuple(lines)),),
+        ),
+        buttons=question_buttons(ref),
+        tag=f"questions:moderators:{row.id}",
+    )
+
+
+async def escalate(ctx: RuleContext) -> list[Action]:
+    """One grouped post for every question that reached T3 since the last one."""
+    settings = ctx.settings
+    assert isinstance(settings, QuestionSettings)
+    later = quiet_until(ctx, settings)
+    if later is not None:
+        await ctx.deadlines.set(ESCALATION_KEY, later)
+        return []
+    query = select(Question).where(
+        Question.community == ctx.community,
+        Question.state == OPEN,
+        Question.escalation_pending.is_(True),
+    )
+    rows = list((await ctx.session.scalars(query.order_by(Question.asked_at))).all())
+    fresh = []
+    for row in rows:
+        row.escalation_pending = False
+        if not await _already(ctx, row, ESCALATION):
+            await _record(ctx, row, ESCALATION)
+            fresh.append(row)
+    if not fresh:
+        return []
+    shown = [
+        f"Q{r.id} · {where(r)} · {who(r)} · {age(r, ctx.now)}: {excerpt(r.text, 100)}"
+        + (f" {r.permalink}" if r.permalink else "")
+        for r in fresh[:ESCALATION_LIST_LIMIT]
+    ]
+    if len(fresh) > ESCALATION_LIST_LIMIT:
+        shown.append(f"… and {len(fresh) - ESCALATION_LIST_LIMIT} more: /circle unanswered")
+    title = f"{len(fresh)} question(s) still unanswered after a long wait"
+    return [
+        NotifyModerators(
+            community=ctx.community,
+            text=title + "\n" + "\n".join(shown),
+            card=Card(
+                title=title,
+                sections=(CardSection(lines=tuple(shown)),),
+                footer="/circle claim Q<n> · /circle answered Q<n> · /circle snooze Q<n> 1d",
+            ),
+            tag="questions:escalation",
+        )
+    ]
+
+
+async def invite(ctx: RuleContext, row: Question) -> list[Action]:
+    """The one gentle invitation to mark an answered question solved and thank the helper."""
+    if row.state != ANSWERED or row.invited_at is not None:
+        return []
+    row.invited_at = ctx.now
+    helper = f" {row.answered_by}" if row.answered_by else " the person who answered"
+    return [
+        Ephemeral(
+            community=row.community,
+            channel=row.channel,
+            user=row.asker,
+            text=(
+                f"Did the reply to your question in {where(row)} help? If it solved it, react "
+                f"with ✅ on your question, and a quick thanks to{helper} means a lot."
+            ),
+            tag=f"questions:invite:{row.id}",
+        )
+    ]

@@ -1,0 +1,190 @@
+"""The questions rule: detect questions, track them until answered or solved, run the ladder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import delete
+
+from bot.actions import Action
+from bot.context import DueItem, RuleContext
+from bot.events import Event, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.rule import Command, Rule
+from bot.text.exchange import ChatLine, OpenQuestion, find_answers, is_follow_up_in_exchange
+from bot.text.questions import is_thanks, question_score, says_solved
+from rules.questions import commands, nudges, tracking
+from rules.questions.models import (
+    DELETED,
+    LIVE_STATES,
+    MARKED_SOLVED,
+    OPEN,
+    WITHDRAWN,
+    ChannelLine,
+    Question,
+)
+from rules.questions.settings import QuestionSettings
+
+WITHDRAW_RE = re.compile(
+    r"\b(?:never ?mind|nvm|forget it|no longer needed|olv[ií]dalo|ya no hace falta|da igual)\b",
+    re.IGNORECASE,
+)
+
+
+def watched(settings: QuestionSettings, *names: str | None) -> bool:
+    """Whether a channel (by id or name) is watched under these settings."""
+    keys = {n.lstrip("#") for n in names if n}
+    if keys & {c.lstrip("#") for c in settings.ignore}:
+        return False
+    return not settings.watch or bool(keys & {c.lstrip("#") for c in settings.watch})
+
+
+def _same_place(line: ChatLine, row: Question) -> bool:
+    if line.thread is None:
+        return row.thread is None
+    return line.thread in (row.thread, row.message_id)
+
+
+class Questions(Rule):
+    """A place where questions always have an answer."""
+
+    name = "questions"
+    Settings = QuestionSettings
+    handles = (MessagePosted, MessageEdited, MessageDeleted, ReactionAdded)
+    priority = 50
+
+    async def on_event(self, event: Event, ctx: RuleContext) -> list[Action]:
+        if isinstance(event, MessagePosted):
+            return await self._message(event, ctx)
+        if isinstance(event, ReactionAdded):
+            return await self._reaction(event, ctx)
+        if isinstance(event, MessageDeleted | MessageEdited):
+            await self._changed(event, ctx)
+        return []
+
+    async def _message(self, event: MessagePosted, ctx: RuleContext) -> list[Action]:
+        if event.is_bot or event.is_direct:
+            return []
+        settings = ctx.settings_for(event.channel, event.channel_name)
+        assert isinstance(settings, QuestionSettings)
+        if not watched(settings, event.channel, event.channel_name):
+            return []
+        session, community = ctx.session, ctx.community
+        line = ChatLine(
+            id=event.message_id,
+            user=event.user,
+            text=event.text,
+            at=event.at,
+            mentions=event.mentions,
+            reply_to=event.reply_to,
+            thread=event.thread,
+        )
+        horizon = event.at - max(settings.answer_window, settings.exchange_window)
+        recent = await tracking.recent_lines(
+            session, community=community, channel=event.channel, since=horizon
+        )
+        known = {r.user for r in recent}
+        candidates = await tracking.answer_candidates(
+            session, community=community, event=event, window=settings.answer_window
+        )
+        by_id = {q.message_id: q for q in candidates}
+        opened = [OpenQuestion(q.message_id, q.asker, q.asked_at, q.thread) for q in candidates]
+        for signal in find_answers(line, opened, window=settings.answer_window, known_users=known):
+            row = by_id[signal.question_id]
+            await tracking.mark_answered(
+                ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
+            )
+        mine = await tracking.askers_live(
+            session,
+            community=community,
+            channel=event.channel,
+            user=event.user,
+            since=event.at - settings.solved_window,
+        )
+        asks = question_score(event.text) >= settings.min_score
+        await self._asker_signals(ctx, line, mine, asks=asks)
+        if self._opens(event, line, mine, recent, settings, asks=asks):
+            await tracking.create(ctx, event, settings)
+        await tracking.remember_line(session, community=community, event=event, horizon=horizon)
+        return []
+
+    async def _asker_signals(
+        self, ctx: RuleContext, line: ChatLine, mine: Sequence[Question], *, asks: bool
+    ) -> None:
+        """The asker says it is solved, thanks someone, or withdraws the question."""
+        here = [q for q in mine if q.message_id != line.id and _same_place(line, q)]
+        if not here or asks:
+            return
+        latest = here[0]
+        if is_thanks(line.text) or says_solved(line.text):
+            await tracking.mark_solved(ctx, latest, reason=MARKED_SOLVED)
+        elif WITHDRAW_RE.search(line.text) and latest.state == OPEN:
+            await tracking.close(ctx, latest, reason=WITHDRAWN)
+
+    def _opens(
+        self,
+        event: MessagePosted,
+        line: ChatLine,
+        mine: Sequence[Question],
+        recent: Sequence[ChatLine],
+        settings: QuestionSettings,
+        *,
+        asks: bool,
+    ) -> bool:
+        if event.is_forum_post and settings.forum_posts_are_questions and event.thread is None:
+            return True
+        if not asks:
+            return False
+        if event.thread is not None:
+            return event.thread == event.message_id  # a thread's own root; replies belong to it
+        for row in mine:
+            if row.state == OPEN and event.at - row.asked_at <= settings.merge_window:
+                return False
+        return not is_follow_up_in_exchange(line, recent, window=settings.exchange_window)
+
+    async def _reaction(self, event: ReactionAdded, ctx: RuleContext) -> list[Action]:
+        settings = ctx.settings_for(event.channel)
+        assert isinstance(settings, QuestionSettings)
+        if event.emoji not in settings.solved_emoji or event.is_bot:
+            return []
+        row = await tracking.by_message(ctx.session, ctx.community, event.message_id)
+        if row is not None:
+            moderator = ctx.is_moderator(event.user, roles=event.roles, is_admin=event.is_admin)
+            if event.user == row.asker or moderator:
+                await tracking.mark_solved(ctx, row, reason=MARKED_SOLVED)
+            return []
+        if event.message_author in (None, event.user):
+            return []
+        mine = await tracking.askers_live(
+            ctx.session,
+            community=ctx.community,
+            channel=event.channel,
+            user=event.user,
+            since=event.at - settings.solved_window,
+        )
+        if mine:
+            await tracking.mark_solved(
+                ctx, mine[0], reason=MARKED_SOLVED, by=event.message_author, kind="reaction"
+            )
+        return []
+
+    async def _changed(self, event: MessageDeleted | MessageEdited, ctx: RuleContext) -> None:
+        row = await tracking.by_message(ctx.session, ctx.community, event.message_id)
+        if isinstance(event, MessageDeleted):
+            lines = ChannelLine.__table__
+            await ctx.session.execute(
+                delete(lines).where(
+                    lines.c.community == ctx.community, lines.c.message_id == event.message_id
+                )
+            )
+            if row is not None:
+                await tracking.close(ctx, row, reason=DELETED)
+            return
+        if row is not None and row.state in LIVE_STATES:
+            row.text = event.text[: tracking.TEXT_LIMIT]
+
+    async def on_due(self, item: DueItem, ctx: RuleContext) -> list[Action]:
+        return await nudges.on_due(item, ctx)
+
+    def commands(self) -> list[Command]:
+        return commands.build()

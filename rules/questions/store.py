@@ -1,0 +1,154 @@
+"""Read functions other rules and dashboards use (the cross-rule contract), plus erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules.questions.models import OPEN, SOLVED, ChannelLine, Question
+
+FORGOTTEN = "(forgotten)"
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A tracked question as other rules see it; shown to people as `Q<id>`."""
+
+    id: int
+    channel: str
+    message_id: str
+    thread: str | None
+    asker: str
+    asker_name: str | None
+    asked_at: datetime
+    excerpt: str
+    state: str
+    claimed_by: str | None
+    permalink: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"Q{self.id}"
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """How questions asked in a period fared."""
+
+    asked: int
+    answered: int
+    solved: int
+    median_first_answer: timedelta | None
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """One line of at most `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def view(row: Question, *, limit: int = 200) -> QuestionView:
+    """The public view of a question row."""
+    return QuestionView(
+        id=row.id,
+        channel=row.channel_name or row.channel,
+        message_id=row.message_id,
+        thread=row.thread,
+        asker=row.asker,
+        asker_name=row.asker_name,
+        asked_at=row.asked_at,
+        excerpt=excerpt(row.text, limit),
+        state=row.state,
+        claimed_by=row.claimed_by,
+        permalink=row.permalink,
+    )
+
+
+async def open_questions(
+    session: AsyncSession,
+    community: str,
+    *,
+    now: datetime,
+    channel: str | None = None,
+    older_than: timedelta | None = None,
+    asker: str | None = None,
+    limit: int = 50,
+) -> list[QuestionView]:
+    """Unanswered questions, oldest first; `channel` matches an id or a name (with or without #)."""
+    query = select(Question).where(Question.community == community, Question.state == OPEN)
+    if channel:
+        name = channel.lstrip("#")
+        query = query.where(or_(Question.channel == channel, Question.channel_name == name))
+    if older_than is not None:
+        query = query.where(Question.asked_at <= now - older_than)
+    if asker:
+        query = query.where(Question.asker == asker)
+    rows = (
+        await session.scalars(query.order_by(Question.asked_at, Question.id).limit(limit))
+    ).all()
+    return [view(r) for r in rows]
+
+
+async def answer_stats(
+    session: AsyncSession, community: str, *, since: datetime, until: datetime
+) -> AnswerStats:
+    """Questions asked in [since, until): how many were answered, solved, and how fast."""
+    query = select(Question.state, Question.asked_at, Question.answered_at).where(
+        Question.community == community, Question.asked_at >= since, Question.asked_at < until
+    )
+    asked = answered = solved = 0
+    delays: list[float] = []
+    for state, asked_at, answered_at in (await session.execute(query)).all():
+        asked += 1
+        solved += state == SOLVED
+        if answered_at is not None:
+            answered += 1
+            delays.append((answered_at - asked_at).total_seconds())
+    first = timedelta(seconds=median(delays)) if delays else None
+    return AnswerStats(asked=asked, answered=answered, solved=solved, median_first_answer=first)
+
+
+async def helper_counts(
+    session: AsyncSession, community: str, *, since: datetime, until: datetime
+) -> list[tuple[str, int]]:
+    """Who answered how many questions in [since, until), most first (for moderators only)."""
+    count = func.count(Question.id)
+    query = (
+        select(Question.answered_by, count)
+        .where(
+            Question.community == community,
+            Question.answered_at >= since,
+            Question.answered_at < until,
+            Question.answered_by.is_not(None),
+            Question.answered_by != FORGOTTEN,
+        )
+        .group_by(Question.answered_by)
+        .order_by(count.desc(), Question.answered_by)
+    )
+    return [(str(user), int(n)) for user, n in (await session.execute(query)).all()]
+
+
+async def forget_member(session: AsyncSession, community: str, user: str) -> int:
+    """Erase a member's text and ids from questions and channel memory; counts stay."""
+    changed = 0
+    mine = Question.community == community
+    result = await session.execute(
+        update(Question)
+        .where(mine, Question.asker == user)
+        .values(asker=FORGOTTEN, asker_name=None, text="", permalink=None)
+    )
+    changed += int(getattr(result, "rowcount", 0) or 0)
+    for column in (Question.answered_by, Question.claimed_by):
+        result = await session.execute(
+            update(Question).where(mine, column == user).values({column.key: FORGOTTEN})
+        )
+        changed += int(getattr(result, "rowcount", 0) or 0)
+    result = await session.execute(
+        delete(ChannelLine).where(ChannelLine.community == community, ChannelLine.user == user)
+    )
+    changed += int(getattr(result, "rowcount", 0) or 0)
+    return changed
