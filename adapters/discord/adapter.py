@@ -71,15 +71,15 @@ def parse_join_mode(value: str) -> tr.JoinMode:
 
 
 def join_modes_from_config(config: CircleConfig) -> JoinModes:
-    """Each guild's mode from its welcome rule's `on` (`onboarding_complete` -> `onboarded`)."""
+    """Each guild's mode from its welcome rule's `trigger` (`onboarding_complete` -> `onboarded`)."""
 
     def mode(community: str) -> tr.JoinMode:
         try:
             settings = config.for_community(community).rule_settings("welcome")
         except KeyError:
             return "join"
-        on = getattr(settings, "on", "join")
-        return "onboarded" if on == "onboarding_complete" else "join"
+        trigger = getattr(settings, "trigger", "join")
+        return "onboarded" if trigger == "onboarding_complete" else "join"
 
     return mode
 
