@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,6 +18,41 @@ from bot.storage import repos
 log = logging.getLogger(__name__)
 
 _TICK = timedelta(microseconds=1)
+_MAX_PROBES = 1000
+
+
+class WallClockCronTrigger(CronTrigger):
+    """A cron trigger that fires each wall-clock time once across DST changes, and never loops.
+
+    APScheduler 3.11 can return the same fire time forever after a fall-back transition
+    (agronholm/apscheduler#1021) and fires a 02:30 job twice on that night; here a time that
+    repeats in the fall-back hour fires only at its first occurrence, and a time skipped by
+    spring-forward fires once, just after the gap.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        start = now if previous_fire_time is None else previous_fire_time + _TICK
+        for _ in range(_MAX_PROBES):
+            fire: datetime | None = super().get_next_fire_time(None, start)
+            if fire is None:
+                return None
+            if fire < start:  # a DST corner APScheduler gets wrong: look a minute later
+                start += timedelta(minutes=1)
+                continue
+            if not repeated_wall_time(fire, self.timezone):
+                return fire.astimezone(self.timezone)
+            start = fire + _TICK
+        log.error("no next fire time found for %s after %s", self, now.isoformat())
+        return None
+
+
+def repeated_wall_time(fire: datetime, tz: tzinfo) -> bool:
+    """True for the second occurrence of a local time repeated by a fall-back transition."""
+    local = fire.astimezone(tz)
+    first = local.replace(fold=0)
+    return first.astimezone(UTC) < local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -43,7 +78,7 @@ def plan_jobs(engine: Engine, communities: Sequence[str]) -> list[PlannedJob]:
             if not config.is_enabled(rule.name):
                 continue
             for spec in rule.jobs(config.rule_settings(rule.name)):
-                trigger = CronTrigger.from_crontab(spec.cron, timezone=config.tz)
+                trigger = WallClockCronTrigger.from_crontab(spec.cron, timezone=config.tz)
                 planned.append(PlannedJob(community, rule.name, spec, trigger))
     return planned
 
@@ -53,7 +88,11 @@ def fires_between(trigger: CronTrigger, start: datetime, end: datetime) -> Itera
     fire = trigger.get_next_fire_time(None, start + _TICK)
     while fire is not None and fire <= end:
         yield fire
-        fire = trigger.get_next_fire_time(fire, fire + _TICK)
+        following = trigger.get_next_fire_time(fire, fire + _TICK)
+        if following is not None and following <= fire:
+            log.error("trigger %s did not move past %s; stopping", trigger, fire.isoformat())
+            return
+        fire = following
 
 
 def latest_fire(trigger: CronTrigger, now: datetime, horizon: timedelta) -> datetime | None:
