@@ -262,7 +262,7 @@ def _mutate(base: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return {**base, key: value}
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     event=EVENTS,
     team=JSON | st.just("T1"),
@@ -284,7 +284,7 @@ def test_fuzzed_events_only_raise_slack_payload_error(
             pass
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     payload=st.dictionaries(
         st.sampled_from(
