@@ -15,73 +15,30 @@ from typing import Any
 import discord
 import yarl
 
+from adapters.discord import interaction_events as ie
 from adapters.discord import translate as tr
 from adapters.discord.client import CacheLookup, CircleClient, interaction_payload
 from adapters.discord.commands import CommandSpec, core_command_specs, shapes_for
 from adapters.discord.interactions import InteractionSlots, Slot
 from adapters.discord.sending import ActionSender, quietly
+from adapters.discord.settings import (
+    JOIN_MODE_ENV,
+    SYNC_ENV,
+    JoinModes,
+    ShardPlan,
+    join_modes_from_config,
+    parse_join_mode,
+    parse_shards,
+)
 from bot.actions import Action, ActionResult
 from bot.adapter import Capabilities, EventSink, TransientError
-from bot.circle_config import CircleConfig
 from bot.events import Event
 from bot.settings import ProcessSettings
 
 log = logging.getLogger(__name__)
-JoinModes = Callable[[str], tr.JoinMode]
 
-JOIN_MODE_ENV = "CIRCLEBOT_DISCORD_MEMBER_JOINED"
-SYNC_ENV = "CIRCLEBOT_DISCORD_SYNC_COMMANDS"
 DELIVERY_TRIES = 5
 TAG_MEMORY = 50_000
-
-
-@dataclass(frozen=True)
-class ShardPlan:
-    """Which shards this process runs: `None` ids/count means discord.py decides (auto)."""
-
-    shard_ids: list[int] | None = None
-    shard_count: int | None = None
-
-
-def parse_shards(value: str | None) -> ShardPlan:
-    """`0,1/4` -> shards 0 and 1 of 4; `/4` or `4` -> all 4; empty -> auto."""
-    if value is None or not value.strip():
-        return ShardPlan()
-    ids_part, _, count_part = value.strip().rpartition("/")
-    if not _:
-        ids_part, count_part = "", ids_part
-    try:
-        count = int(count_part)
-        ids = [int(x) for x in ids_part.split(",") if x.strip()] if ids_part.strip() else None
-    except ValueError:
-        raise ValueError(
-            f"CIRCLEBOT_DISCORD_SHARDS={value!r}: use e.g. '0,1/4' (shards 0 and 1 of 4)"
-        ) from None
-    if count < 1 or any(i < 0 or i >= count for i in ids or []):
-        raise ValueError(f"CIRCLEBOT_DISCORD_SHARDS={value!r}: shard ids must be in 0..{count - 1}")
-    return ShardPlan(shard_ids=sorted(set(ids)) if ids else None, shard_count=count)
-
-
-def parse_join_mode(value: str) -> tr.JoinMode:
-    """`join` or `onboarded`: when a member counts as joined."""
-    mode = value.strip().lower()
-    if mode not in ("join", "onboarded"):
-        raise ValueError(f"{JOIN_MODE_ENV}={value!r}: use 'join' or 'onboarded'")
-    return "join" if mode == "join" else "onboarded"
-
-
-def join_modes_from_config(config: CircleConfig) -> JoinModes:
-    """Each guild's mode from its welcome rule's `trigger` (`onboarding_complete` -> `onboarded`)."""
-
-    def mode(community: str) -> tr.JoinMode:
-        try:
-            settings = config.for_community(community).rule_settings("welcome")
-        except KeyError:
-            return "join"
-        trigger = getattr(settings, "trigger", "join")
-        return "onboarded" if trigger == "onboarding_complete" else "join"
-
-    return mode
 
 
 @dataclass
@@ -275,7 +232,7 @@ class DiscordAdapter:
     def gateway_event(self, name: str, data: dict[str, Any], seq: int | None) -> None:
         """Translate one raw dispatch (in gateway order) and queue it for the core."""
         if name == "INTERACTION_CREATE":
-            self._interactions_due += int(tr.is_circle_interaction(data))
+            self._interactions_due += int(ie.is_circle_interaction(data))
             return
         try:
             self._enqueue(self._translate(name, data, seq))
@@ -380,7 +337,7 @@ class DiscordAdapter:
     async def _command(self, interaction: discord.Interaction) -> None:
         await _defer(interaction, thinking=True)
         handle = f"interaction:{interaction.id}"
-        event = tr.command_invoked(
+        event = ie.command_invoked(
             interaction_payload(interaction), self.lookup, shapes=self.shapes, reply_handle=handle
         )
         if event is None:
@@ -392,7 +349,7 @@ class DiscordAdapter:
     async def _button(self, interaction: discord.Interaction) -> None:
         await _defer(interaction, thinking=False)
         handle = f"interaction:{interaction.id}"
-        event = tr.button_pressed(
+        event = ie.button_pressed(
             interaction_payload(interaction), self.lookup, reply_handle=handle
         )
         if event is None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import discord
 
 from adapters.discord.commands import CommandSpec, build_tree
-from adapters.discord.translate import ChannelInfo, RoleInfo
+from adapters.discord.directory import ChannelInfo, RoleInfo
 from adapters.discord.views import CircleButton
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 
-from adapters.discord.translate import CommandShape
+from adapters.discord.interaction_events import CommandShape
 
 log = logging.getLogger(__name__)
 

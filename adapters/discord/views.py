@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.translate import BUTTON_PREFIX
+from adapters.discord.directory import BUTTON_PREFIX
 from bot.actions import Button
 
 CUSTOM_ID_MAX = 100

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.discord.adapter import DiscordAdapter, ShardPlan, join_modes_from_config
+from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.client import CircleClient
 from adapters.discord.commands import CommandSpec
+from adapters.discord.settings import ShardPlan, join_modes_from_config
 from bot.circle_config import CircleConfig
 from bot.clock import SystemClock
 from bot.engine import Engine
