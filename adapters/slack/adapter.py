@@ -282,10 +282,13 @@ class SlackAdapter:
         else:
             config = self.engine.config.for_community(opened.community)
             moderator = config.is_moderator(opened.user, is_admin=is_admin)
-            async with self.engine.database.session() as session:
-                board = await load_dashboard(
-                    session, opened.community, user=opened.user, moderator=moderator, now=now
-                )
+            board = await load_dashboard(
+                self.engine.database.session,
+                opened.community,
+                user=opened.user,
+                moderator=moderator,
+                now=now,
+            )
             view = home_view(board, now=now)
         try:
             publish = self.client.views_publish(user_id=opened.user, view=view)

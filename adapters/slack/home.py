@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -17,6 +19,7 @@ from adapters.slack.blocks import Block, button_blocks, escape
 from bot.actions import Button
 
 log = logging.getLogger(__name__)
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 QUESTIONS = "rules.questions.store"
 HELD = "rules.first_contact.store"
@@ -48,26 +51,57 @@ def contract(module: str) -> ModuleType | None:
 
 
 async def load_dashboard(
-    session: AsyncSession, community: str, *, user: str, moderator: bool, now: datetime
+    sessions: SessionFactory, community: str, *, user: str, moderator: bool, now: datetime
 ) -> Dashboard:
-    """Read every available section for `user` (moderators see the whole community)."""
+    """Read every available section for `user` (moderators see the whole community).
+
+    Each section reads in its own session: one rule's failing store (a missing table, a bug)
+    hides that section only, and is logged.
+    """
     board = Dashboard(moderator=moderator)
     questions = contract(QUESTIONS)
     if questions is not None:
         asker = None if moderator else user
-        board.questions = await questions.open_questions(
-            session, community, now=now, asker=asker, limit=MAX_ITEMS + 1
+        board.questions = await _read(
+            sessions,
+            board,
+            "questions",
+            lambda s: questions.open_questions(
+                s, community, now=now, asker=asker, limit=MAX_ITEMS + 1
+            ),
         )
     if not moderator:
         return board
     held = contract(HELD)
     if held is not None:
-        board.held = await held.held_messages(session, community, limit=MAX_ITEMS + 1)
+        board.held = await _read(
+            sessions,
+            board,
+            "held messages",
+            lambda s: held.held_messages(s, community, limit=MAX_ITEMS + 1),
+        )
     prompts = contract(PROMPTS)
     if prompts is not None:
         board.has_prompts = True
-        board.next_prompt = await prompts.next_prompt(session, community)
+        board.next_prompt = await _read(
+            sessions, board, "next prompt", lambda s: prompts.next_prompt(s, community)
+        )
     return board
+
+
+async def _read(
+    sessions: SessionFactory,
+    board: Dashboard,
+    what: str,
+    read: Callable[[AsyncSession], Awaitable[Any]],
+) -> Any:
+    try:
+        async with sessions() as session:
+            return await read(session)
+    except Exception as exc:
+        log.warning("App Home: cannot read %s: %s", what, exc)
+        board.problems.append(what)
+        return None
 
 
 def home_view(board: Dashboard, *, now: datetime) -> dict[str, Any]:
@@ -85,6 +119,8 @@ def home_view(board: Dashboard, *, now: datetime) -> dict[str, Any]:
         blocks += _header("Your questions")
         if board.questions is not None:
             blocks += _questions(board.questions, now=now, moderator=False)
+    if board.problems:
+        blocks += _context("Could not load: " + ", ".join(board.problems) + ". Try again later.")
     if len(blocks) <= 1:
         blocks += _context("Nothing to show yet: the circle's rules will fill this page.")
     blocks += _context("Type `/circle help` in any channel for what I can do.")

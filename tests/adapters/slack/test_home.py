@@ -175,3 +175,17 @@ async def test_digest_card_button_goes_back_through_the_core(sqlite_url: str) ->
         await stack.interact(press)
         answer = await stack.api.wait_for("response_url", count=2)
     assert answer.args["text"] == "Subscribed to the weekly digest."
+
+
+async def test_a_failing_section_is_skipped_and_the_home_still_published(
+    stack: SlackStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def next_prompt(session: object, community: str) -> None:
+        raise RuntimeError("prompts table missing")
+
+    module = types.ModuleType(PROMPTS)
+    module.next_prompt = next_prompt  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, PROMPTS, module)
+    shown = texts_of((await open_home(stack, MOD)).json_arg("view"))
+    assert "Could not load: next prompt" in shown
+    assert "Open questions" in shown
