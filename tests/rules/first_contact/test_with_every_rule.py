@@ -1,4 +1,4 @@
-"""With every shipped rule on defaults (the `harness` fixture): held messages reach no other rule."""
+"""Every shipped rule on defaults (the `harness` fixture): held messages reach no other rule."""
 
 from __future__ import annotations
 
