@@ -325,7 +325,8 @@ class CircleConfig:
                 if not isinstance(override, Mapping):
                     problems.append(ConfigProblem(path, "must be a mapping", "give rule settings"))
                     continue
-                base = raw.get(rule) if isinstance(raw.get(rule), Mapping) else {}
+                found = raw.get(rule)
+                base: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
                 problems += self._validate_rule(rule, deep_merge(base, override), path=path)
         return problems
 

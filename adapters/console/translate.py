@@ -242,15 +242,24 @@ def describe_message(event: MessagePosted) -> str:
     return f"[{event.message_id}] {where} {event.user}: {event.text}"
 
 
+_USER_REF = re.compile(r"<@([^>\s]+)>")
+_CHANNEL_REF = re.compile(r"<#([^>|\s]+)(?:\|[^>]*)?>")
+
+
+def plain_markup(text: str) -> str:
+    """Core markup (`<@user>`, `<#channel>`, shared with Slack and Discord) as console text."""
+    return _CHANNEL_REF.sub(r"#\1", _USER_REF.sub(r"@\1", text))
+
+
 def render_action(action: Action, number: int | None) -> str:
     """One printed block for an action: where it went, to whom, and what it says."""
-    body = action.text
+    body = plain_markup(action.text)
     if action.card is not None:
         lines = [f"== {action.card.title} =="]
         for section in action.card.sections:
             if section.heading:
                 lines.append(f"-- {section.heading}")
-            lines.extend(f"   {line}" for line in section.lines)
+            lines.extend(f"   {plain_markup(line)}" for line in section.lines)
         if action.card.footer:
             lines.append(action.card.footer)
         body = "\n".join([*([body] if body else []), *lines])

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage.inline_sqlite import inline_creator
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -85,7 +87,8 @@ class Database:
         self.is_postgres = not self.is_sqlite
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": lock_timeout}
+            database = self.url.database or ":memory:"
+            kwargs["async_creator"] = inline_creator(database, timeout=lock_timeout)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

@@ -1,4 +1,4 @@
-"""The `circlebot` command end to end: config checks, database errors, a scripted console session."""
+"""The `circlebot` command end to end: config checks, database errors, a scripted console."""
 
 from __future__ import annotations
 
@@ -80,11 +80,11 @@ def test_db_upgrade_on_sqlite(tmp_path: Path) -> None:
 SCRIPT = """\
 /help
 hello everyone
-/join bea
 /in random
 is there a guide for the meetup?
-/thread 2 welcome bea!
+/thread 2 see the wiki!
 /react 2 ✅
+/join bea
 /quote 9 nope
 /reply 99 hi
 /as host
@@ -103,11 +103,11 @@ def test_scripted_console_session(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Console commands" in out
     assert "[1] #general host: hello everyone" in out
-    assert "* bea joined the community" in out
     assert "(now in #random)" in out
-    assert "[2] #random bea: is there a guide for the meetup?" in out
-    assert "[3] #random › thread [2] bea: welcome bea!" in out
-    assert "* bea reacted :white_check_mark: to [2]" in out
+    assert "[2] #random host: is there a guide for the meetup?" in out
+    assert "#random › thread [2] host: see the wiki!" in out
+    assert "* host reacted :white_check_mark: to [2]" in out
+    assert "* bea joined the community" in out
     assert "unknown console command /quote" in out
     assert "no message number '99'" in out
     assert "circlebot commands:" in out

@@ -10,10 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import bot.storage.models  # noqa: F401
-from bot.rule import discover_rules
-from bot.storage.base import Base
 from bot.events import MessagePosted
-from bot.rule import RuleRegistry
+from bot.rule import RuleRegistry, discover_rules
+from bot.storage.base import Base
 from bot.storage.db import Database, DatabaseUnavailable, normalize_url
 from tests.core.sample_rules import EchoRule
 from tests.harness import Harness
@@ -35,7 +34,7 @@ def test_plain_urls_get_the_async_driver(raw: str, driver: str) -> None:
 
 @pytest.mark.parametrize("raw", ["mysql://u@h/db", "not a url", ""])
 def test_unsupported_urls_are_clear_errors(raw: str) -> None:
-    with pytest.raises(DatabaseUnavailable, match="SQLite or PostgreSQL|invalid database URL"):
+    with pytest.raises(DatabaseUnavailable, match=r"SQLite or PostgreSQL|invalid database URL"):
         normalize_url(raw)
 
 
