@@ -50,15 +50,15 @@ def test_welcome_hold_and_approve_in_the_console(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # a welcome on /join, in the welcome channel, with the norms and the intro invitation
-    assert "bot → #welcome:\n      Welcome to Console Circle, <@bob>!" in out
+    assert "bot → #welcome:\n      Welcome to Console Circle, @bob!" in out
     assert "say hello in #intro" in out
     # the new member's link post is hidden, explained to them, and queued for the moderators
     assert "bot hid [2] in #general (kept for review)" in out
     assert "bot → DM → @bob:\n      Hi bob! I've held your message in #general" in out
-    assert "bot → #mods:\n      Held H1 from <@bob> in #general: links (spam.example)" in out
+    assert "bot → #mods:\n      Held H1 from @bob in #general: links (spam.example)" in out
     assert "[Approve H1: /circle approve H1]  [Reject H1: /circle reject H1]" in out
     # the host (a platform admin in the console) lists the queue and approves
-    assert "• H1 · <@bob> in #general · links" in out
+    assert "• H1 · @bob in #general · links" in out
     assert "bot → #general:\n      Posted by @bob, approved by a moderator:\n      Hi all" in out
     assert "Good news, bob! A moderator approved your message" in out
     assert "Approved H1: re-posted in #general" in out
