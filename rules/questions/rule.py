@@ -89,7 +89,8 @@ class Questions(Rule):
         )
         by_id = {q.message_id: q for q in candidates}
         opened = [OpenQuestion(q.message_id, q.asker, q.asked_at, q.thread) for q in candidates]
-        for signal in find_answers(line, opened, window=settings.answer_window, known_users=known):
+        signals = find_answers(line, opened, window=settings.answer_window, known_users=known)
+        for signal in signals:
             row = by_id[signal.question_id]
             await tracking.mark_answered(
                 ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
@@ -103,7 +104,7 @@ class Questions(Rule):
         )
         asks = question_score(event.text) >= settings.min_score
         await self._asker_signals(ctx, line, mine, asks=asks)
-        if self._opens(event, line, mine, recent, settings, asks=asks):
+        if not signals and self._opens(event, line, mine, recent, settings, asks=asks):
             await tracking.create(ctx, event, settings)
         await tracking.remember_line(session, community=community, event=event, horizon=horizon)
         return []
@@ -116,10 +117,10 @@ class Questions(Rule):
         if not here or asks:
             return
         latest = here[0]
-        if is_thanks(line.text) or says_solved(line.text):
-            await tracking.mark_solved(ctx, latest, reason=MARKED_SOLVED)
-        elif WITHDRAW_RE.search(line.text) and latest.state == OPEN:
+        if latest.state == OPEN and WITHDRAW_RE.search(line.text) and not is_thanks(line.text):
             await tracking.close(ctx, latest, reason=WITHDRAWN)
+        elif is_thanks(line.text) or says_solved(line.text):
+            await tracking.mark_solved(ctx, latest, reason=MARKED_SOLVED)
 
     def _opens(
         self,
