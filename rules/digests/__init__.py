@@ -1,0 +1,5 @@
+"""Digests: moderators' daily and weekly digests, members' weekly DM, participation breadth."""
+
+from rules.digests.rule import Digests
+
+RULES = (Digests,)
