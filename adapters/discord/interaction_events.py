@@ -123,7 +123,8 @@ def is_circle_interaction(data: Payload) -> bool:
     """Whether an INTERACTION_CREATE is a `/circle` command or a circle button press."""
     inner = as_map(data.get("data"))
     if data.get("type") == 2:
-        return inner.get("name") in CIRCLE_COMMANDS
+        name = inner.get("name")
+        return isinstance(name, str) and name in CIRCLE_COMMANDS
     return data.get("type") == 3 and button_command(inner.get("custom_id")) is not None
 
 

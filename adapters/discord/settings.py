@@ -27,8 +27,6 @@ def parse_shards(value: str | None) -> ShardPlan:
     if value is None or not value.strip():
         return ShardPlan()
     ids_part, _, count_part = value.strip().rpartition("/")
-    if not _:
-        ids_part, count_part = "", ids_part
     try:
         count = int(count_part)
         ids = [int(x) for x in ids_part.split(",") if x.strip()] if ids_part.strip() else None

@@ -52,7 +52,10 @@ def message_created(data: Payload, lookup: Lookup) -> MessagePosted | None:
     author = as_map(data.get("author"))
     if message_id is None or channel_id is None or as_id(author.get("id")) == lookup.bot_id:
         return None
-    if data.get("type", 0) not in MEMBER_MESSAGE_TYPES or data.get("webhook_id") is not None:
+    kind = data.get("type", 0)
+    if not isinstance(kind, int) or kind not in MEMBER_MESSAGE_TYPES:
+        return None
+    if data.get("webhook_id") is not None:
         return None
     guild_id = as_id(data.get("guild_id"))
     where = place(lookup, guild_id, channel_id)
