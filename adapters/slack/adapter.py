@@ -30,14 +30,12 @@ from adapters.slack.errors import calling
 from adapters.slack.execute import SlackExecutor
 from adapters.slack.handoff import Handoff
 from adapters.slack.home import Dashboard, home_view, load_dashboard
+from adapters.slack.interactive import shape_problem, translate_action, translate_command
 from adapters.slack.translate import (
     HomeOpened,
     SlackPayloadError,
     community_of,
     home_opened,
-    shape_problem,
-    translate_action,
-    translate_command,
     translate_event,
 )
 from bot.actions import Action, ActionResult

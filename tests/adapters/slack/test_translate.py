@@ -9,16 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.slack.interactive import shape_problem, translate_action, translate_command
 from adapters.slack.translate import (
     SlackPayloadError,
     Workspace,
     decode_text,
     home_opened,
     permalink,
-    shape_problem,
     slack_time,
-    translate_action,
-    translate_command,
     translate_event,
 )
 from bot.events import (
