@@ -181,7 +181,7 @@ class OutboxSender:
         """
         now = self.clock.now()
         async with self.database.session() as session:
-            result = await session.execute(
+            result = await session.scalars(
                 update(OutboxEntry)
                 .where(
                     OutboxEntry.id == row_id,
@@ -190,10 +190,9 @@ class OutboxSender:
                     OutboxEntry.claimed_until >= now,
                 )
                 .values(claimed_until=now + self.lease)
+                .returning(OutboxEntry)
             )
-            if getattr(result, "rowcount", 0) != 1:
-                return None
-            return await session.get(OutboxEntry, row_id)
+            return result.first()
 
     async def _retry(self, row: OutboxEntry, error: str, retry_after: float | None) -> None:
         attempts = row.attempts + 1

@@ -124,21 +124,16 @@ async def take_claimed_deadline(
 ) -> Deadline | None:
     """Remove a deadline this replica claimed and return it (None if it moved or vanished).
 
-    The delete repeats the claim condition and must remove exactly the row: when the lease ran
-    out and another replica re-claimed (or already ran) it, this replica gets None, so a
-    deadline runs once even when two replicas race for it.
+    One `DELETE ... WHERE claimed_by = replica RETURNING`: when the lease ran out and another
+    replica re-claimed (or already ran) it, this replica gets None, so a deadline runs once
+    even when two replicas race for it.
     """
-    row = (
-        await session.scalars(
-            select(Deadline).where(Deadline.id == deadline_id, Deadline.claimed_by == replica)
-        )
-    ).first()
-    if row is None:
-        return None
-    result = await session.execute(
-        delete(Deadline).where(Deadline.id == deadline_id, Deadline.claimed_by == replica)
+    result = await session.scalars(
+        delete(Deadline)
+        .where(Deadline.id == deadline_id, Deadline.claimed_by == replica)
+        .returning(Deadline)
     )
-    return row if getattr(result, "rowcount", 0) == 1 else None
+    return result.first()
 
 
 async def next_deadline_at(session: AsyncSession) -> datetime | None:
