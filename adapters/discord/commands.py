@@ -56,6 +56,8 @@ def option_name(raw: str) -> str:
 def parse_usage(name: str, usage: str) -> list[OptionSpec]:
     """Options from a usage line: `<x>` required, `[x]` optional, a bare word required.
 
+    `a|b|c` becomes a required `action` option followed by an optional `args` (the rest).
+
     Discord wants required options first, so any option after an optional one is optional.
     A usage with nothing after the name gets no options; unparsable ones get one `args` option.
     """
@@ -68,6 +70,12 @@ def parse_usage(name: str, usage: str) -> list[OptionSpec]:
     for match in _TOKEN.finditer(" ".join(words)):
         required_word, optional_word, bare = match.groups()
         raw = required_word or optional_word or bare or ""
+        if "|" in raw:  # `digest subscribe|unsubscribe|now`: a choice, then whatever follows
+            required = not (optional_seen or optional_word is not None)
+            choices = raw.replace("|", ", ")[:90]
+            options.append(OptionSpec("action", required, f"one of: {choices}"))
+            options.append(OptionSpec("args", False, "the rest, if the action needs it"))
+            break
         key = option_name(raw.split("|")[0].replace("...", ""))
         if key in seen:
             continue

@@ -108,3 +108,32 @@ async def test_welcome_waits_for_onboarding_when_the_welcome_rule_says_so(
         await bot.settle()
         (welcome,) = rest.find("POST", rf"/channels/{world.general_id}/messages")
         assert "<@4242>" in welcome.body["content"]
+
+
+async def test_shipped_moderator_commands_over_discord(tmp_path: Path) -> None:
+    config = "community:\n  moderators:\n    roles: [Moderators]\n"
+    async with running_bot(tmp_path, default_registry(), config_yaml=config) as bot:
+        world, rest = bot.server.world, bot.server.rest
+        (mod_group,) = [c for c in rest.global_commands if c["name"] == "circle-mod"]
+        assert {"unanswered", "claim", "snooze", "held"} <= {
+            o["name"] for o in mod_group["options"]
+        }
+        await bot.server.create_forum_post(
+            title="Mounting", author_id=world.member_id, content="How do I mount a USB disk?"
+        )
+        listing = await bot.server.slash_command(
+            "circle-mod", subcommand="unanswered", user_id=world.moderator_id
+        )
+        refused = await bot.server.slash_command(
+            "circle-mod", subcommand="claim", options={"question": "Q1"}, user_id=world.member_id
+        )
+        claimed = await bot.server.slash_command(
+            "circle-mod", subcommand="claim", options={"question": "Q1"}, user_id=world.moderator_id
+        )
+        await bot.settle()
+        answers = {
+            r.token: (r.message or {}).get("content", "") for r in rest.interaction_responses
+        }
+        assert "mount a USB disk" in answers[listing["token"]]
+        assert "moderators" in answers[refused["token"]]
+        assert "Q1" in answers[claimed["token"]]

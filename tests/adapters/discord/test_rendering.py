@@ -91,6 +91,10 @@ def test_messages_split_and_left_out_buttons_become_text() -> None:
         ("echo TEXT", [("text", True)]),
         ("help", []),
         ("mix [a] <b>", [("a", False), ("b", False)]),  # required after optional: optional
+        ("digest subscribe|unsubscribe|now", [("action", True), ("args", False)]),
+        ("prompt list|add|skip|now|approve S<n>|reject S<n>", [("action", True), ("args", False)]),
+        ("report <what happened>", [("what_happened", True)]),
+        ("approve H<id>", [("h_id", True)]),
     ],
 )
 def test_usage_lines_become_options(usage: str, expected: list[tuple[str, bool]]) -> None:
