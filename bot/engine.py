@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from bot.clock import Clock
 from bot.commands import CommandRouter, as_command
 from bot.context import DueItem, JobRun, RuleContext
 from bot.events import ButtonPressed, CommandInvoked, Event
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender, enqueue
 from bot.rule import JobSpec, Rule, RuleRegistry
 from bot.storage import repos
@@ -48,6 +50,7 @@ class Engine:
         replica: str = "local",
         deadline_lease: timedelta = timedelta(seconds=60),
         outbox_lease: timedelta = timedelta(seconds=60),
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.config = config
@@ -56,6 +59,7 @@ class Engine:
         self.adapters: dict[str, Adapter] = dict(adapters or {})
         self.replica = replica
         self.deadline_lease = deadline_lease
+        self.metrics = metrics or Metrics()
         self.router = CommandRouter(self.registry)
         self.outbox = OutboxSender(
             database=database,
@@ -65,6 +69,7 @@ class Engine:
             replica=replica,
             on_sent=self._after_sent,
             lease=outbox_lease,
+            metrics=self.metrics,
         )
         self._known_communities: set[str] = set()
 
@@ -87,6 +92,7 @@ class Engine:
         """Handle events in one transaction (fast path for replay); returns how many were new."""
         skipped: set[str] = set()
         conflicts = 0
+        started = time.perf_counter()
         while True:
             try:
                 count = await self._handle_in_transaction(events, skipped)
@@ -100,6 +106,9 @@ class Engine:
                     log.info("retrying events after a database conflict: %s", exc.orig)
                     continue
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
+        self.metrics.handling_seconds.observe(time.perf_counter() - started)
+        self.metrics.events.labels(outcome="handled").inc(count)
+        self.metrics.events.labels(outcome="duplicate").inc(len(events) - count)
         if send:
             await self.outbox.drain()
         return count
@@ -143,10 +152,15 @@ class Engine:
             if not config.is_enabled(rule.name):
                 continue
             ctx = self._context(session, rule, event.community, now, caps)
+            started = time.perf_counter()
             try:
                 produced = await rule.on_event(event, ctx)
             except Exception as exc:
                 raise RuleFailed(rule.name) from exc
+            finally:
+                self.metrics.rule_seconds.labels(rule=rule.name).observe(
+                    time.perf_counter() - started
+                )
             out.extend((rule.name, a) for a in produced)
             if ctx.consumed:
                 break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from bot.adapter import Adapter, PermanentError, TransientError, split_community
 from bot.circle_config import CircleConfig
 from bot.clock import Clock
 from bot.delivery import resolve
+from bot.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.models import OutboxEntry
 from bot.storage.sql import dialect_name, insert_ignore
@@ -68,6 +70,7 @@ class OutboxSender:
         on_sent: SentCallback | None = None,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 30,
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -77,6 +80,7 @@ class OutboxSender:
         self.on_sent = on_sent
         self.lease = lease
         self.max_attempts = max_attempts
+        self.metrics = metrics or Metrics()
         self._lock = asyncio.Lock()
 
     async def drain(self, *, limit: int = 200) -> int:
@@ -150,6 +154,7 @@ class OutboxSender:
             )
             return 0
         community = self.config.for_community(action.community)
+        started = time.perf_counter()
         try:
             result = ActionResult()
             for concrete in resolve(action, adapter.capabilities, community):
@@ -159,6 +164,7 @@ class OutboxSender:
             return 0
         except PermanentError as exc:
             log.warning("action %s failed for good: %s", row.key, exc)
+            self.metrics.actions_failed.labels(kind=row.kind, reason="permanent").inc()
             await self._finish(row, status="failed", error=f"{exc.code}: {exc}")
             if exc.tell_moderators and not isinstance(action, NotifyModerators):
                 await self._tell_moderators_once(action.community, exc)
@@ -167,6 +173,8 @@ class OutboxSender:
             log.exception("action %s raised; will retry", row.key)
             await self._retry(row, repr(exc), None)
             return 0
+        self.metrics.send_seconds.labels(kind=row.kind).observe(time.perf_counter() - started)
+        self.metrics.actions_sent.labels(kind=row.kind).inc()
         await self._finish(row, status="sent", result=result)
         if self.on_sent is not None and action.tag:
             await self.on_sent(row, action, result)
@@ -198,8 +206,10 @@ class OutboxSender:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             log.error("action %s gave up after %d attempts: %s", row.key, attempts, error)
+            self.metrics.actions_failed.labels(kind=row.kind, reason="gave_up").inc()
             await self._finish(row, status="failed", error=error, attempts=attempts)
             return
+        self.metrics.action_retries.labels(kind=row.kind).inc()
         delay = backoff(attempts)
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))

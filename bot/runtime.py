@@ -6,16 +6,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TextIO
 
 from aiohttp import web
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from bot.adapter import Adapter
 from bot.circle_config import CircleConfig
 from bot.clock import SimulatedClock, SystemClock
 from bot.engine import Engine
+from bot.http import OpsEndpoints
+from bot.logs import register_secrets
+from bot.metrics import Metrics
 from bot.rule import default_registry
 from bot.scheduling import RealTimeJobs
 from bot.settings import ProcessSettings
@@ -26,6 +31,7 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 CONSOLE_COMMUNITY = "console:circle"
+SHUTDOWN_GRACE = 20.0  # seconds for the current sweep/drain round; Kubernetes waits 30 by default
 
 
 def load_config(settings: ProcessSettings, path: str | None = None) -> CircleConfig:
@@ -102,34 +108,36 @@ def platform_adapters(settings: ProcessSettings, http_app: web.Application) -> l
 class PlatformRuntime:
     """Runs adapters, the HTTP server, deadline sweeps, jobs and the outbox on real time."""
 
-    def __init__(self, settings: ProcessSettings, config: CircleConfig, database: Database) -> None:
+    def __init__(
+        self,
+        settings: ProcessSettings,
+        config: CircleConfig,
+        database: Database,
+        *,
+        adapters: Sequence[Adapter] | None = None,
+    ) -> None:
         self.settings = settings
+        register_secrets(secret_values(settings))
         self.http_app = web.Application()
         self.engine = Engine(
-            database=database, config=config, clock=SystemClock(), replica=settings.replica_id
+            database=database,
+            config=config,
+            clock=SystemClock(),
+            replica=settings.replica_id,
+            metrics=Metrics(),
         )
         self.jobs = RealTimeJobs(self.engine)
-        self.adapters = platform_adapters(settings, self.http_app)
+        if adapters is None:
+            adapters = platform_adapters(settings, self.http_app)
+        self.adapters = list(adapters)
         for adapter in self.adapters:
             self.engine.attach(adapter)
         self.stopping = asyncio.Event()
         self.ready = False
-        self.http_app.router.add_get("/healthz", self._healthz)
-        self.http_app.router.add_get("/readyz", self._readyz)
-
-    async def _healthz(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    async def _readyz(self, _request: web.Request) -> web.Response:
-        try:
-            await self.engine.database.check()
-        except Exception as exc:
-            return web.json_response(
-                {"status": "database unavailable", "error": str(exc)}, status=503
-            )
-        if not self.ready:
-            return web.json_response({"status": "starting"}, status=503)
-        return web.json_response({"status": "ready"})
+        self._ticker_task: asyncio.Task[None] | None = None
+        OpsEndpoints(self.engine, adapters=self.adapters, started=lambda: self.ready).install(
+            self.http_app
+        )
 
     async def run(self) -> int:
         runner = web.AppRunner(self.http_app)
@@ -141,9 +149,17 @@ class PlatformRuntime:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, self.stopping.set)
         tasks = [asyncio.create_task(a.start(self.engine.handle)) for a in self.adapters]
-        tasks.append(asyncio.create_task(self._ticker()))
+        self._ticker_task = asyncio.create_task(self._ticker())
+        tasks.append(self._ticker_task)
         await self.jobs.start()
         self.ready = True
+        log.info(
+            "replica %s serving %s; health, readiness and metrics on %s:%s",
+            self.engine.replica,
+            ", ".join(a.platform for a in self.adapters) or "no platform",
+            self.settings.http_host,
+            self.settings.http_port,
+        )
         stop = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -171,12 +187,16 @@ class PlatformRuntime:
                 await asyncio.wait_for(self.stopping.wait(), timeout=1.0)
 
     async def shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
-        """Stop taking events, drain the outbox, release claims."""
+        """Stop taking events, let the ticker finish its round, drain the outbox, release claims."""
         self.ready = False
+        self.stopping.set()
         self.jobs.shutdown()
         for adapter in self.adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if self._ticker_task is not None:  # never cancelled mid-send: that could send twice
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._ticker_task), SHUTDOWN_GRACE)
         await _quietly(self.engine.outbox.drain)
         await _quietly(self.engine.outbox.release)
         async with self.engine.database.session() as session:
@@ -184,6 +204,20 @@ class PlatformRuntime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def secret_values(settings: ProcessSettings) -> list[str]:
+    """Every secret the settings hold (tokens, signing secret, database password), for redaction."""
+    values = [
+        value.get_secret_value()
+        for value in settings.__dict__.values()
+        if isinstance(value, SecretStr)
+    ]
+    with contextlib.suppress(Exception):
+        password = make_url(settings.database_url).password
+        if password:
+            values.append(str(password))
+    return values
 
 
 async def _quietly(step: Callable[[], Any]) -> None:
