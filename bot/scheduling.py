@@ -33,16 +33,19 @@ class WallClockCronTrigger(CronTrigger):
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        start = now if previous_fire_time is None else previous_fire_time + _TICK
+        # arithmetic in UTC: adding to a local time drops `fold` and can jump back an hour
+        start = now if previous_fire_time is None else previous_fire_time.astimezone(UTC) + _TICK
+        start = start.astimezone(UTC)
         for _ in range(_MAX_PROBES):
             fire: datetime | None = super().get_next_fire_time(None, start)
             if fire is None:
                 return None
+            fire = fire.astimezone(UTC)
             if fire < start:  # a DST corner APScheduler gets wrong: look a minute later
                 start += timedelta(minutes=1)
                 continue
             if not repeated_wall_time(fire, self.timezone):
-                return fire.astimezone(self.timezone)
+                return fire.astimezone(self.timezone)  # a real local time (fold set)
             start = fire + _TICK
         log.error("no next fire time found for %s after %s", self, now.isoformat())
         return None
@@ -88,7 +91,7 @@ def fires_between(trigger: CronTrigger, start: datetime, end: datetime) -> Itera
     fire = trigger.get_next_fire_time(None, start + _TICK)
     while fire is not None and fire <= end:
         yield fire
-        following = trigger.get_next_fire_time(fire, fire + _TICK)
+        following = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + _TICK)
         if following is not None and following <= fire:
             log.error("trigger %s did not move past %s; stopping", trigger, fire.isoformat())
             return
