@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -20,14 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-async def test_each_fire_runs_exactly_once_across_three_processes() -> None:
-    url = postgres_url()
-    if url is None:
-        pytest.skip("CIRCLEBOT_TEST_POSTGRES_URL is not set")
+async def _fresh_database(url: str) -> None:
     await reset_postgres(url)
     database = Database(url)
     await database.upgrade()
     await database.dispose()
+
+
+def test_each_fire_runs_exactly_once_across_three_processes() -> None:
+    url = postgres_url()
+    if url is None:
+        pytest.skip("CIRCLEBOT_TEST_POSTGRES_URL is not set")
+    asyncio.run(_fresh_database(url))
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.scheduling.replica_worker", url, f"replica-{n}"],
