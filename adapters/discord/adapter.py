@@ -172,6 +172,12 @@ class DiscordAdapter:
             while self.client is None or not self.client.is_ready():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
+    @property
+    def ready(self) -> bool:
+        """Connected, guilds cached, not closing (for /readyz)."""
+        client = self.client
+        return client is not None and client.is_ready() and not client.is_closed()
+
     async def stop(self) -> None:
         """Close the gateway; events already received are still handed to the core."""
         if self.client is not None and not self.client.is_closed():

@@ -71,3 +71,5 @@ async def test_explicit_shards_identify_only_their_own(tmp_path: Path) -> None:
             )
             await bot.settle()
             assert len(server.rest.find("POST", r"/channels/\d+/messages")) == 1
+            assert bot.adapter.ready
+        assert not bot.adapter.ready  # closed
