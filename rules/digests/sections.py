@@ -44,6 +44,10 @@ def contract(ctx: RuleContext, rule: str) -> ModuleType | None:
         return None
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 def age(delta: timedelta) -> str:
     return format_duration(delta) if delta >= timedelta(minutes=1) else "just now"
 
@@ -137,8 +141,9 @@ async def prompts(ctx: RuleContext, period: Period) -> CardSection | None:
     lines = []
     for p in rows:
         first = f", first after {age(p.first_reply_after)}" if p.first_reply_after else ""
-        lines.append(f"P{p.id} in #{p.channel.lstrip('#')}: “{p.text}” — {p.replies} replies "
-                     f"from {p.participants} members{first}")  # fmt: skip
+        lines.append(f"P{p.id} in #{p.channel.lstrip('#')}: “{p.text}” — "
+                     f"{plural(p.replies, 'reply', 'replies')} from "
+                     f"{plural(p.participants, 'member')}{first}")  # fmt: skip
     return CardSection(heading="Open questions to the circle", lines=tuple(lines or ["None."]))
 
 

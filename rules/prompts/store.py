@@ -125,7 +125,8 @@ async def queue(
     session: AsyncSession, community: str, *, tone: str = "any", tags: Sequence[str] = ()
 ) -> list[PromptEntry]:
     """Prompts in the order they will be posted: least used first (no repeats until every
-    fitting prompt was used), approved suggestions with the most votes first, then oldest."""
+    fitting prompt was used), exact tone before `any`, approved suggestions with the most votes
+    first, then oldest."""
     rows = (
         await session.execute(
             select(PromptEntry, func.coalesce(Suggestion.votes, 0))
@@ -142,6 +143,7 @@ async def queue(
     fitting.sort(
         key=lambda pair: (
             pair[0].times_used,
+            tone != "any" and pair[0].tone != tone,  # exactly this tone before "any"
             pair[0].source != "suggestion",
             -int(pair[1]),
             pair[0].id,
