@@ -1,0 +1,108 @@
+"""Who a message in a flat channel is addressed to: structured mentions plus IRC-style nicks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from bot.text.questions import MAX_SCAN_CHARS, lexicon
+
+__all__ = ["addressed_users", "nick_key"]
+
+_AT_NICK = re.compile(r"(?<![\w@])@([^\s:,;!?()<>]{1,40})")
+_STRIP_LEAD = "@<([{\"'"
+_STRIP_TRAIL = ":,;.!?>)]}\"'"
+_MIN_PREFIX = 3
+"""A shortened nick ('Tex:' for 'Tex-Twil') must keep this many characters and end in ':' or ','."""
+_LEAD_SLOTS = 4
+"""Nicks are looked for among the first tokens only (lists like 'alice, bob: ...')."""
+
+
+def nick_key(name: str) -> str:
+    """Comparable form of a nickname: casefolded, letters and digits only ('[[Bob]]' -> 'bob')."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    key = "".join(c for c in folded if c.isalnum())
+    return key or folded.strip()
+
+
+def _index(known_users: Iterable[str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for name in known_users:
+        key = nick_key(name)
+        if key and name not in index.setdefault(key, []):
+            index[key].append(name)
+    return index
+
+
+def _lookup(token: str, index: dict[str, list[str]], *, punctuated: bool) -> list[str]:
+    """Known names a token stands for; prefixes count only when punctuated ('tex:')."""
+    key = nick_key(token)
+    if not key:
+        return []
+    if key in index:
+        return index[key]
+    if punctuated and len(key) >= _MIN_PREFIX:
+        hits = [k for k in index if k.startswith(key)]
+        if len(hits) == 1:
+            return index[hits[0]]
+    return []
+
+
+def _is_common(token: str) -> bool:
+    return nick_key(token) in lexicon().common_words or token.strip(_STRIP_TRAIL).isdigit()
+
+
+def addressed_users(
+    text: str,
+    *,
+    mentions: Iterable[str] = (),
+    known_users: Iterable[str] = (),
+) -> tuple[str, ...]:
+    """Users a message addresses: its structured mentions, then known nicks written in it.
+
+    Recognised: ``nick: ...``, ``nick, ...``, ``alice, bob: ...``, ``@nick`` anywhere, a bare
+    known nick at the start (unless it is an everyday word), a nick after a leading courtesy
+    ('thanks bob', 'gracias ana') and a trailing nick ('... | bob', 'thanks, bob!').
+    Matching is case-insensitive and ignores punctuation around and inside the nick.
+    """
+    found: list[str] = []
+
+    def add(names: Iterable[str]) -> None:
+        for name in names:
+            if name not in found:
+                found.append(name)
+
+    add(m for m in mentions if isinstance(m, str) and m)
+    index = _index(known_users)
+    if not index or not text:
+        return tuple(found)
+    body = text[:MAX_SCAN_CHARS]
+    for match in _AT_NICK.finditer(body):
+        add(_lookup(match.group(1), index, punctuated=True))
+    tokens = body.split()
+    if not tokens:
+        return tuple(found)
+    courtesy = lexicon().common_words
+    previous_was_nick = True
+    for position, raw in enumerate(tokens[:_LEAD_SLOTS]):
+        token = raw.lstrip(_STRIP_LEAD)
+        punctuated = token[-1:] in (":", ",") if token else False
+        if position > 0 and token.casefold() in ("and", "y", "&"):
+            continue
+        names = _lookup(token.rstrip(_STRIP_TRAIL), index, punctuated=punctuated)
+        bare_ok = punctuated or raw.startswith("@") or not _is_common(token.rstrip(_STRIP_TRAIL))
+        if names and bare_ok and (previous_was_nick or position == 1):
+            add(names)
+            previous_was_nick = True
+            if token.endswith(":"):
+                break
+            continue
+        if position == 0 and nick_key(token) in courtesy:
+            previous_was_nick = False
+            continue
+        break
+    last = tokens[-1].lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
+    if len(tokens) > 1 and not _is_common(last):
+        add(_lookup(last, index, punctuated=False))
+    return tuple(found)

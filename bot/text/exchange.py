@@ -1,0 +1,244 @@
+"""Flat-channel conversation model: which open question a new message answers (pure, in memory)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.text.addressing import addressed_users, nick_key
+from bot.text.questions import is_question
+
+__all__ = [
+    "AnswerKind",
+    "AnswerSignal",
+    "ChatLine",
+    "FlatChannel",
+    "Observation",
+    "OpenQuestion",
+    "find_answers",
+    "is_follow_up_in_exchange",
+]
+
+BEING_HELPED = timedelta(minutes=4)
+"""An unaddressed line this soon after another member addressed its author is a follow-up."""
+
+AnswerKind = Literal["thread_reply", "platform_reply", "addressed", "asker_engaged"]
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    """One channel message, reduced to what the heuristics need."""
+
+    id: str
+    user: str
+    text: str
+    at: datetime
+    mentions: tuple[str, ...] = ()
+    reply_to: str | None = None
+    thread: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question still waiting for an answer; ``thread`` is where it lives, if in a thread."""
+
+    id: str
+    asker: str
+    at: datetime
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerSignal:
+    """Evidence that ``answered_by`` responded to question ``question_id``."""
+
+    question_id: str
+    answered_by: str
+    kind: AnswerKind
+
+
+def _same_place(line: ChatLine, question: OpenQuestion) -> bool:
+    return line.thread == question.thread or line.thread in (None, question.id)
+
+
+def find_answers(
+    line: ChatLine,
+    open_questions: Sequence[OpenQuestion],
+    *,
+    window: timedelta,
+    known_users: Iterable[str],
+    recent: Sequence[ChatLine] = (),
+) -> list[AnswerSignal]:
+    """Signals that ``line`` answers some of ``open_questions`` (at most one per question).
+
+    - ``thread_reply``: another member posts in the question's thread (no time limit);
+    - ``platform_reply``: another member uses the platform's reply on the question;
+    - ``addressed``: within ``window``, another member mentions or addresses the asker;
+    - ``asker_engaged``: within ``window``, the asker addresses another member ('bob: thanks,
+      that worked', 'bob: no, still broken') who, according to ``recent`` (earlier lines), posted
+      since the question a message addressed to nobody else: that member evidently responded.
+      Without that evidence the asker is more likely helping someone else, which answers nothing.
+    """
+    if line.is_bot or not open_questions:
+        return []
+    known = set(known_users)
+    addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
+    addressed_keys = {nick_key(name) for name in addressed}
+    line_key = nick_key(line.user)
+    signals: list[AnswerSignal] = []
+    for question in open_questions:
+        if line.id == question.id or line.at < question.at:
+            continue
+        asker_key = nick_key(question.asker)
+        in_time = line.at - question.at <= window
+        if line_key != asker_key:
+            if line.thread is not None and line.thread in (question.id, question.thread):
+                signals.append(AnswerSignal(question.id, line.user, "thread_reply"))
+            elif line.reply_to is not None and line.reply_to == question.id:
+                signals.append(AnswerSignal(question.id, line.user, "platform_reply"))
+            elif in_time and asker_key in addressed_keys and _same_place(line, question):
+                signals.append(AnswerSignal(question.id, line.user, "addressed"))
+            continue
+        if not in_time or not _same_place(line, question):
+            continue
+        for name in addressed:
+            if nick_key(name) != asker_key and _responded(name, question, recent, known):
+                signals.append(AnswerSignal(question.id, name, "asker_engaged"))
+                break
+    return signals
+
+
+def _responded(
+    member: str, question: OpenQuestion, recent: Sequence[ChatLine], known: set[str]
+) -> bool:
+    """Whether ``member`` posted since the question, once without addressing someone else."""
+    member_key, asker_key = nick_key(member), nick_key(question.asker)
+    for line in recent:
+        if line.is_bot or nick_key(line.user) != member_key or line.at < question.at:
+            continue
+        if line.id == question.id:
+            continue
+        targets = {
+            nick_key(n)
+            for n in addressed_users(line.text, mentions=line.mentions, known_users=known)
+        }
+        targets.discard(member_key)
+        if not targets or asker_key in targets:
+            return True
+    return False
+
+
+def is_follow_up_in_exchange(
+    line: ChatLine, recent: Sequence[ChatLine], *, window: timedelta
+) -> bool:
+    """True when ``line`` continues an exchange its author is already in, so it opens nothing.
+
+    That is: it replies (platform reply or thread) to another member's recent message, or it
+    addresses a member who, within ``window``, addressed its author or was addressed by them,
+    or another member addressed its author within ``BEING_HELPED`` (the author is being helped).
+    """
+    if line.is_bot:
+        return False
+    earlier = [
+        r
+        for r in recent
+        if r.id != line.id and not r.is_bot and line.at - window <= r.at <= line.at
+    ]
+    author = nick_key(line.user)
+    others = [r for r in earlier if nick_key(r.user) != author]
+    if line.reply_to is not None and any(r.id == line.reply_to for r in others):
+        return True
+    if line.thread is not None and any(line.thread in (r.id, r.thread) for r in others):
+        return True
+    speakers = {r.user for r in others}
+    addressed = {
+        nick_key(n)
+        for n in addressed_users(line.text, mentions=line.mentions, known_users=speakers)
+    }
+    addressed.discard(author)
+    everyone = speakers | {line.user}
+    for r in earlier:
+        targets = {
+            nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)
+        }
+        speaker = nick_key(r.user)
+        helped_lately = line.at - r.at <= min(window, BEING_HELPED)
+        if speaker != author and author in targets and (speaker in addressed or helped_lately):
+            return True
+        if speaker == author and addressed & targets:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one line did to the channel model: questions it answered, the question it opened."""
+
+    answers: tuple[AnswerSignal, ...] = ()
+    opened: OpenQuestion | None = None
+
+
+@dataclass
+class FlatChannel:
+    """Feeds lines through the pure functions above and keeps the channel's short memory.
+
+    ``window``: how long a question stays open to flat-channel signals (thread and platform
+    replies count at any time); ``exchange_window``: how far back an exchange is remembered;
+    ``merge``: a question by someone who already has one open within this span is folded into
+    it (off by default: answer signals close all of an asker's questions anyway);
+    ``forget_after``: unanswered questions are dropped from memory after this long.
+    """
+
+    window: timedelta = timedelta(minutes=30)
+    exchange_window: timedelta = timedelta(minutes=10)
+    merge: timedelta = timedelta(0)
+    forget_after: timedelta = timedelta(days=1)
+    recent: deque[ChatLine] = field(default_factory=deque)
+    open: dict[str, OpenQuestion] = field(default_factory=dict)
+    seen_users: dict[str, datetime] = field(default_factory=dict)
+
+    def observe(self, line: ChatLine) -> Observation:
+        """Update the model with a new line; return what it answered and what it opened."""
+        horizon = line.at - max(self.window, self.exchange_window)
+        while self.recent and self.recent[0].at < horizon:
+            self.recent.popleft()
+        for user, last in list(self.seen_users.items()):
+            if last < horizon:
+                del self.seen_users[user]
+        for qid, question in list(self.open.items()):
+            if line.at - question.at > self.forget_after:
+                del self.open[qid]
+        answers = find_answers(
+            line,
+            list(self.open.values()),
+            window=self.window,
+            known_users=self.seen_users,
+            recent=self.recent,
+        )
+        for signal in answers:
+            self.open.pop(signal.question_id, None)
+        opened = None
+        if not line.is_bot and self._opens_question(line):
+            opened = OpenQuestion(line.id, line.user, line.at, line.thread)
+            self.open[line.id] = opened
+        self.recent.append(line)
+        if not line.is_bot:
+            self.seen_users[line.user] = line.at
+        return Observation(tuple(answers), opened)
+
+    def _opens_question(self, line: ChatLine) -> bool:
+        if not is_question(line.text):
+            return False
+        author = nick_key(line.user)
+        for question in self.open.values():
+            if nick_key(question.asker) == author and line.at - question.at <= self.merge:
+                return False
+        return not is_follow_up_in_exchange(line, list(self.recent), window=self.exchange_window)
+
+    def still_open(self, question_id: str) -> bool:
+        """Whether the question has received no answer signal yet (and is tracked)."""
+        return question_id in self.open
