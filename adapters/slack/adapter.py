@@ -138,6 +138,17 @@ class SlackAdapter:
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
+    @property
+    def ready(self) -> bool:
+        """For /readyz: started and not stopping; in Socket Mode, the websocket is open."""
+        if self._sink is None or self._stopped.is_set():
+            return False
+        if self.app_token is None:
+            return True
+        client = self._socket.client if self._socket is not None else None
+        session = getattr(client, "current_session", None)
+        return bool(client and not client.closed and session is not None and not session.closed)
+
     # ----- lifecycle -------------------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:

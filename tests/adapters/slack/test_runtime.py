@@ -42,6 +42,7 @@ async def test_runtime_serves_slack_events_next_to_health_checks(sqlite_url: str
         runtime = PlatformRuntime(settings_for(api, sqlite_url), config, database)
         [adapter] = runtime.adapters
         assert isinstance(adapter, SlackAdapter) and not adapter.socket_mode
+        assert not adapter.ready
         task = asyncio.create_task(adapter.start(runtime.engine.handle))
         try:
             async with serve(runtime.http_app) as url:
@@ -51,6 +52,7 @@ async def test_runtime_serves_slack_events_next_to_health_checks(sqlite_url: str
                     health = await client.get(url.replace(EVENTS_PATH, "/healthz"))
                 await api.wait_for("auth.test")
                 await adapter.handoff.join()
+                assert adapter.ready
                 await post(url, event_request(p.app_home_opened(), signing_secret=SECRET))
                 await api.wait_for("views.publish")
         finally:

@@ -23,6 +23,7 @@ async def stack(sqlite_url: str) -> AsyncIterator[SlackStack]:
 async def test_connects_with_the_app_token(stack: SlackStack) -> None:
     assert stack.api.calls_to("apps.connections.open")[0].token == APP_TOKEN
     assert stack.url == ""  # no HTTP route in Socket Mode
+    assert stack.adapter.ready
 
 
 async def test_event_is_acked_and_reaches_the_core(stack: SlackStack) -> None:
