@@ -11,6 +11,7 @@ from bot.actions import Action
 from bot.context import DueItem, RuleContext
 from bot.events import Event, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
 from bot.rule import Command, Rule
+from bot.text.addressing import addressed_users
 from bot.text.exchange import ChatLine, OpenQuestion, find_answers, is_follow_up_in_exchange
 from bot.text.questions import is_thanks, question_score, says_solved
 from rules.questions import commands, nudges, tracking
@@ -25,6 +26,10 @@ from rules.questions.models import (
 )
 from rules.questions.settings import QuestionSettings
 
+ROOM_RE = re.compile(
+    r"\b(?:any ?one|any ?body|some ?one|some ?body|every ?one|alguien|nadie)\b", re.IGNORECASE
+)
+"""Words that put a question to the whole room."""
 WITHDRAW_RE = re.compile(
     r"\b(?:never ?mind|nvm|forget it|no longer needed|olv[ií]dalo|ya no hace falta|da igual)\b",
     re.IGNORECASE,
@@ -141,6 +146,12 @@ class Questions(Rule):
         for row in mine:
             if row.state == OPEN and event.at - row.asked_at <= settings.merge_window:
                 return False
+        speakers = {r.user for r in recent}
+        addressed = set(addressed_users(line.text, mentions=line.mentions, known_users=speakers))
+        if addressed - {line.user}:
+            return False  # asked of one member: theirs to answer, not the circle's
+        if ROOM_RE.search(line.text):
+            return True  # asked of everyone: a new question even from someone mid-exchange
         return not is_follow_up_in_exchange(line, recent, window=settings.exchange_window)
 
     async def _reaction(self, event: ReactionAdded, ctx: RuleContext) -> list[Action]:
