@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import json
 import os
@@ -225,7 +226,7 @@ class Replayer:
             await self._flush(batch)
         await self.engine.outbox.drain()
         if progress is not None:
-            progress.update(done, self.events, final=True)
+            progress.update(progress.total, self.events, final=True)
 
     async def _enter(self, event: Event) -> None:
         if event.community not in self.communities:
@@ -274,17 +275,17 @@ async def replay(
     config: CircleConfig,
     database_url: str,
     until: str | None = None,
-    errors: IO[str] = sys.stderr,
+    errors: IO[str] | None = None,
     progress: IO[str] | None = None,
 ) -> Replayer:
     """Replay `path` into the database at `database_url`; the caller writes the report."""
     database = Database(database_url)
     await database.upgrade()
-    events = read_events(path, errors)
+    events = read_events(path, errors or sys.stderr)
     first = next(events, None)
     start = first[2].at if first is not None else datetime.now(UTC)
     replayer = Replayer(database=database, config=config, start=start)
-    bar = Progress(total=os.path.getsize(path), out=progress)
+    bar = Progress(total=await asyncio.to_thread(os.path.getsize, path), out=progress)
     try:
         if first is not None:
             await replayer.run(itertools.chain([first], events), bar)
@@ -303,7 +304,7 @@ async def command(args: argparse.Namespace, settings: ProcessSettings) -> int:
     from bot.runtime import load_config
 
     path = Path(args.events)
-    if not os.path.isfile(path):
+    if not await asyncio.to_thread(os.path.isfile, path):
         print(f"error: {path}: no such events file", file=sys.stderr)
         return 1
     config = load_config(settings, args.config)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base
@@ -102,3 +103,7 @@ class ChannelLine(Base):
     reply_to: Mapped[str | None] = mapped_column(String(128))
     mentions: Mapped[str] = mapped_column(Text, default="")
     """Mentioned user ids, one per line."""
+
+
+LINES = cast(Table, ChannelLine.__table__)
+"""The lines table for core statements (the hot path avoids ORM objects)."""

@@ -17,11 +17,11 @@ from bot.text.questions import is_thanks, question_score, says_solved
 from rules.questions import commands, nudges, tracking
 from rules.questions.models import (
     DELETED,
+    LINES,
     LIVE_STATES,
     MARKED_SOLVED,
     OPEN,
     WITHDRAWN,
-    ChannelLine,
     Question,
 )
 from rules.questions.settings import QuestionSettings
@@ -183,7 +183,7 @@ class Questions(Rule):
     async def _changed(self, event: MessageDeleted | MessageEdited, ctx: RuleContext) -> None:
         row = await tracking.by_message(ctx.session, ctx.community, event.message_id)
         if isinstance(event, MessageDeleted):
-            lines = ChannelLine.__table__
+            lines = LINES
             await ctx.session.execute(
                 delete(lines).where(
                     lines.c.community == ctx.community, lines.c.message_id == event.message_id

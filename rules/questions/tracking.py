@@ -17,11 +17,11 @@ from rules.questions.models import (
     CLOSED,
     ESCALATION,
     HELPERS,
+    LINES,
     LIVE_STATES,
     MODERATORS,
     OPEN,
     SOLVED,
-    ChannelLine,
     Question,
 )
 from rules.questions.settings import QuestionSettings
@@ -29,6 +29,8 @@ from rules.questions.settings import QuestionSettings
 EXPIRE = "expire"
 STEPS = (HELPERS, MODERATORS, ESCALATION, EXPIRE)
 TEXT_LIMIT = 1000
+RECENT_LIMIT = 200
+"""At most this many recent lines of a channel are considered (busy channels stay cheap)."""
 
 
 def ladder_key(question_id: int) -> str:
@@ -202,7 +204,7 @@ async def recent_lines(
     session: AsyncSession, *, community: str, channel: str, since: datetime
 ) -> list[ChatLine]:
     """The channel's short memory as plain lines (core select: no ORM objects, it is hot)."""
-    table = ChannelLine.__table__
+    table = LINES
     query = (
         select(
             table.c.message_id,
@@ -214,8 +216,11 @@ async def recent_lines(
             table.c.thread,
         )
         .where(table.c.community == community, table.c.channel == channel, table.c.at >= since)
-        .order_by(table.c.at, table.c.id)
+        .order_by(table.c.at.desc(), table.c.id.desc())
+        .limit(RECENT_LIMIT)
     )
+    rows = list((await session.execute(query)).all())
+    rows.reverse()
     return [
         ChatLine(
             id=mid,
@@ -226,7 +231,7 @@ async def recent_lines(
             reply_to=reply_to,
             thread=thread,
         )
-        for mid, user, text, at, mentions, reply_to, thread in (await session.execute(query)).all()
+        for mid, user, text, at, mentions, reply_to, thread in rows
     ]
 
 
@@ -234,7 +239,7 @@ async def remember_line(
     session: AsyncSession, *, community: str, event: MessagePosted, horizon: datetime
 ) -> None:
     """Keep the message in the channel's short memory and forget what fell out of it."""
-    table = ChannelLine.__table__
+    table = LINES
     await session.execute(
         delete(table).where(
             table.c.community == community, table.c.channel == event.channel, table.c.at < horizon
@@ -251,4 +256,4 @@ async def remember_line(
         "reply_to": event.reply_to,
         "mentions": "\n".join(event.mentions),
     }
-    await insert_ignore(session, table, values)  # type: ignore[arg-type]
+    await insert_ignore(session, table, values)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.harness import Harness
 from tests.rules.questions.qhelpers import invitations, make, question, questions
 
 NOT_QUESTIONS = [
@@ -29,26 +31,26 @@ QUESTIONS = [
 
 
 @pytest.fixture
-async def h(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
     harness = await make(f"sqlite:///{tmp_path / 'q.db'}")
     yield harness
     await harness.close()
 
 
 @pytest.mark.parametrize("text", NOT_QUESTIONS)
-async def test_not_a_question_is_not_tracked(h, text: str) -> None:  # type: ignore[no-untyped-def]
+async def test_not_a_question_is_not_tracked(h: Harness, text: str) -> None:
     await h.message("alice", text)
     assert await questions(h) == []
 
 
 @pytest.mark.parametrize("text", QUESTIONS)
-async def test_questions_and_help_requests_are_tracked(h, text: str) -> None:  # type: ignore[no-untyped-def]
+async def test_questions_and_help_requests_are_tracked(h: Harness, text: str) -> None:
     msg = await h.message("alice", text)
     rows = await questions(h)
     assert [(r.message_id, r.asker, r.state) for r in rows] == [(msg.message_id, "alice", "open")]
 
 
-async def test_bot_messages_are_never_questions(h) -> None:  # type: ignore[no-untyped-def]
+async def test_bot_messages_are_never_questions(h: Harness) -> None:
     await h.message("otherbot", "how do I reset my password?", is_bot=True)
     assert await questions(h) == []
 
@@ -65,21 +67,21 @@ async def test_ignored_and_unwatched_channels(tmp_path: Path) -> None:
     await h.close()
 
 
-async def test_follow_up_to_someone_in_an_exchange_opens_nothing(h) -> None:  # type: ignore[no-untyped-def]
+async def test_follow_up_to_someone_in_an_exchange_opens_nothing(h: Harness) -> None:
     first = await h.message("alice", "how do I mount a usb disk?")
     await h.message("bob", "alice: try the disks app, what do you see there?", mentions=("alice",))
     await h.message("alice", "bob: which one is the disks app?", mentions=("bob",))
     assert [r.message_id for r in await questions(h)] == [first.message_id]
 
 
-async def test_second_question_by_same_asker_is_merged(h) -> None:  # type: ignore[no-untyped-def]
+async def test_second_question_by_same_asker_is_merged(h: Harness) -> None:
     await h.message("alice", "how do I mount a usb disk?")
     await h.advance("2m")
     await h.message("alice", "is there a command for it?")
     assert len(await questions(h)) == 1
 
 
-async def test_thread_reply_by_another_member_answers(h) -> None:  # type: ignore[no-untyped-def]
+async def test_thread_reply_by_another_member_answers(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.advance("3h")
     await h.message("bob", "use udisksctl mount -b /dev/sdb1", thread=q.message_id)
@@ -88,13 +90,13 @@ async def test_thread_reply_by_another_member_answers(h) -> None:  # type: ignor
     assert row.close_reason == "answered_by_reply"
 
 
-async def test_thread_reply_by_the_asker_does_not_answer(h) -> None:  # type: ignore[no-untyped-def]
+async def test_thread_reply_by_the_asker_does_not_answer(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("alice", "it is an ntfs disk", thread=q.message_id)
     assert (await question(h, q.message_id)).state == "open"
 
 
-async def test_platform_reply_answers(h) -> None:  # type: ignore[no-untyped-def]
+async def test_platform_reply_answers(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.advance("2h")
     await h.message("bob", "udisksctl does it", reply_to=q.message_id)
@@ -104,9 +106,7 @@ async def test_platform_reply_answers(h) -> None:  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize(("after", "answered"), [("10m", True), ("45m", False)])
 async def test_flat_channel_addressed_answer_counts_within_the_window(
-    h,
-    after: str,
-    answered: bool,  # type: ignore[no-untyped-def]
+    h: Harness, after: str, answered: bool
 ) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.advance(after)
@@ -116,7 +116,7 @@ async def test_flat_channel_addressed_answer_counts_within_the_window(
     assert (row.answered_by == "bob") is answered
 
 
-async def test_message_not_addressing_the_asker_does_not_answer(h) -> None:  # type: ignore[no-untyped-def]
+async def test_message_not_addressing_the_asker_does_not_answer(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("bob", "anyone tried the new kernel")
     assert (await question(h, q.message_id)).state == "open"
@@ -132,10 +132,7 @@ async def test_message_not_addressing_the_asker_does_not_answer(h) -> None:  # t
     ],
 )
 async def test_check_mark_by_asker_or_moderator_solves(
-    h,
-    reactor: str,
-    emoji: str,
-    state: str,  # type: ignore[no-untyped-def]
+    h: Harness, reactor: str, emoji: str, state: str
 ) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.react(reactor, q, emoji)
@@ -144,7 +141,7 @@ async def test_check_mark_by_asker_or_moderator_solves(
     assert row.close_reason == ("marked_solved" if state == "solved" else None)
 
 
-async def test_check_mark_by_asker_on_the_answer_solves_and_credits_the_helper(h) -> None:  # type: ignore[no-untyped-def]
+async def test_check_mark_by_asker_on_the_answer_solves_and_credits_the_helper(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     answer = await h.message("bob", "udisksctl mount -b /dev/sdb1")
     await h.react("alice", answer, "white_check_mark")
@@ -153,7 +150,7 @@ async def test_check_mark_by_asker_on_the_answer_solves_and_credits_the_helper(h
 
 
 @pytest.mark.parametrize("text", ["bob: thanks, that worked!", "it works now, thank you"])
-async def test_asker_thanks_or_says_solved(h, text: str) -> None:  # type: ignore[no-untyped-def]
+async def test_asker_thanks_or_says_solved(h: Harness, text: str) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("bob", "alice: udisksctl mount -b /dev/sdb1", mentions=("alice",))
     await h.message("alice", text, mentions=("bob",) if text.startswith("bob") else ())
@@ -161,14 +158,14 @@ async def test_asker_thanks_or_says_solved(h, text: str) -> None:  # type: ignor
     assert (row.state, row.close_reason, row.answered_by) == ("solved", "marked_solved", "bob")
 
 
-async def test_asker_withdraws(h) -> None:  # type: ignore[no-untyped-def]
+async def test_asker_withdraws(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("alice", "nevermind")
     row = await question(h, q.message_id)
     assert (row.state, row.close_reason) == ("closed", "withdrawn")
 
 
-async def test_deleted_question_is_closed_and_never_nudged(h) -> None:  # type: ignore[no-untyped-def]
+async def test_deleted_question_is_closed_and_never_nudged(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.delete(q)
     row = await question(h, q.message_id)
@@ -177,13 +174,13 @@ async def test_deleted_question_is_closed_and_never_nudged(h) -> None:  # type: 
     assert h.pop() == []
 
 
-async def test_edit_updates_the_excerpt(h) -> None:  # type: ignore[no-untyped-def]
+async def test_edit_updates_the_excerpt(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.edit(q, "how do I mount an ntfs usb disk?")
     assert (await question(h, q.message_id)).text == "how do I mount an ntfs usb disk?"
 
 
-async def test_one_gentle_invitation_to_mark_solved(h) -> None:  # type: ignore[no-untyped-def]
+async def test_one_gentle_invitation_to_mark_solved(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("bob", "use udisksctl", thread=q.message_id)
     await h.advance("29m")
@@ -198,7 +195,7 @@ async def test_one_gentle_invitation_to_mark_solved(h) -> None:  # type: ignore[
     assert invitations(h.pop()) == []
 
 
-async def test_no_invitation_when_solved_first(h) -> None:  # type: ignore[no-untyped-def]
+async def test_no_invitation_when_solved_first(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.message("bob", "use udisksctl", thread=q.message_id)
     await h.react("alice", q, "white_check_mark")
@@ -206,6 +203,6 @@ async def test_no_invitation_when_solved_first(h) -> None:  # type: ignore[no-un
     assert invitations(h.pop()) == []
 
 
-async def test_forum_post_is_a_question(h) -> None:  # type: ignore[no-untyped-def]
+async def test_forum_post_is_a_question(h: Harness) -> None:
     await h.message("alice", "Sound stopped after upgrade", is_forum_post=True, channel="help")
     assert len(await questions(h)) == 1
