@@ -12,7 +12,13 @@ from bot.context import DueItem, RuleContext
 from bot.events import Event, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
 from bot.rule import Command, Rule
 from bot.text.addressing import addressed_users
-from bot.text.exchange import ChatLine, OpenQuestion, find_answers, is_follow_up_in_exchange
+from bot.text.exchange import (
+    AnswerSignal,
+    ChatLine,
+    OpenQuestion,
+    find_answers,
+    is_follow_up_in_exchange,
+)
 from bot.text.questions import is_thanks, question_score, says_solved
 from rules.questions import commands, nudges, tracking
 from rules.questions.models import (
@@ -30,6 +36,12 @@ ROOM_RE = re.compile(
     r"\b(?:any ?one|any ?body|some ?one|some ?body|every ?one|alguien|nadie)\b", re.IGNORECASE
 )
 """Words that put a question to the whole room."""
+SUGGESTION_RE = re.compile(
+    r"^\W*(?:have|did) (?:you|u) (?:tried|try|checked|check|looked|read|installed|run|ran)\b"
+    r"|^\W*(?:has|ha) probado|^\W*probaste",
+    re.IGNORECASE,
+)
+"""'Have you tried X?': a suggestion to someone, not a request for help."""
 WITHDRAW_RE = re.compile(
     r"\b(?:never ?mind|nvm|forget it|no longer needed|olv[ií]dalo|ya no hace falta|da igual)\b",
     re.IGNORECASE,
@@ -95,6 +107,14 @@ class Questions(Rule):
         by_id = {q.message_id: q for q in candidates}
         opened = [OpenQuestion(q.message_id, q.asker, q.asked_at, q.thread) for q in candidates]
         signals = find_answers(line, opened, window=settings.answer_window, known_users=known)
+        if signals:
+            helped = await tracking.recent_askers(
+                session,
+                community=community,
+                channel=event.channel,
+                since=event.at - settings.answer_window,
+            )
+            signals = [s for s in signals if not _helping(s, by_id[s.question_id], helped)]
         for signal in signals:
             row = by_id[signal.question_id]
             await tracking.mark_answered(
@@ -109,7 +129,7 @@ class Questions(Rule):
         )
         asks = question_score(event.text) >= settings.min_score
         await self._asker_signals(ctx, line, mine, asks=asks)
-        if not signals and self._opens(event, line, mine, recent, settings, asks=asks):
+        if not signals and await self._opens(ctx, event, line, mine, recent, settings, asks=asks):
             await tracking.create(ctx, event, settings)
         await tracking.remember_line(session, community=community, event=event, horizon=horizon)
         return []
@@ -127,8 +147,9 @@ class Questions(Rule):
         elif is_thanks(line.text) or says_solved(line.text):
             await tracking.mark_solved(ctx, latest, reason=MARKED_SOLVED)
 
-    def _opens(
+    async def _opens(
         self,
+        ctx: RuleContext,
         event: MessagePosted,
         line: ChatLine,
         mine: Sequence[Question],
@@ -139,7 +160,7 @@ class Questions(Rule):
     ) -> bool:
         if event.is_forum_post and settings.forum_posts_are_questions and event.thread is None:
             return True
-        if not asks:
+        if not asks or SUGGESTION_RE.search(line.text):
             return False
         if event.thread is not None:
             return event.thread == event.message_id  # a thread's own root; replies belong to it
@@ -152,7 +173,16 @@ class Questions(Rule):
             return False  # asked of one member: theirs to answer, not the circle's
         if ROOM_RE.search(line.text):
             return True  # asked of everyone: a new question even from someone mid-exchange
-        return not is_follow_up_in_exchange(line, recent, window=settings.exchange_window)
+        if is_follow_up_in_exchange(line, recent, window=settings.exchange_window):
+            return False
+        helping = await tracking.helped_since(
+            ctx.session,
+            community=ctx.community,
+            channel=event.channel,
+            user=event.user,
+            since=event.at - settings.exchange_window,
+        )
+        return not helping  # a helper's question mid-exchange is part of that exchange
 
     async def _reaction(self, event: ReactionAdded, ctx: RuleContext) -> list[Action]:
         settings = ctx.settings_for(event.channel)
@@ -200,3 +230,19 @@ class Questions(Rule):
 
     def commands(self) -> list[Command]:
         return commands.build()
+
+
+def _helping(signal: AnswerSignal, row: Question, helped: dict[str, set[str | None]]) -> bool:
+    """The signal belongs to the exchange where the asker helps the other member with theirs.
+
+    `helped` maps each recent asker to who answered them (None: nobody yet). When the asker of
+    `row` is helping member B (B asked, and the asker answered B or B still waits), B talking to
+    the asker, or the asker talking to B, is B's exchange, not an answer to the asker's question.
+    """
+    other = signal.answered_by
+    if other not in helped:
+        return False
+    answered_by = helped[other]
+    if signal.kind == "asker_engaged":
+        return None in answered_by or row.asker in answered_by
+    return signal.kind == "addressed" and row.asker in answered_by

@@ -200,6 +200,39 @@ async def askers_live(
     return list((await session.scalars(query.order_by(Question.asked_at.desc()))).all())
 
 
+async def recent_askers(
+    session: AsyncSession, *, community: str, channel: str, since: datetime
+) -> dict[str, set[str | None]]:
+    """Members with a live question in the channel since `since`, and who answered them."""
+    query = select(Question.asker, Question.answered_by).where(
+        Question.community == community,
+        Question.channel == channel,
+        Question.state.in_(LIVE_STATES),
+        Question.asked_at >= since,
+    )
+    found: dict[str, set[str | None]] = {}
+    for asker, answered_by in (await session.execute(query)).all():
+        found.setdefault(asker, set()).add(answered_by)
+    return found
+
+
+async def helped_since(
+    session: AsyncSession, *, community: str, channel: str, user: str, since: datetime
+) -> bool:
+    """Whether `user` answered someone's question in the channel since `since`."""
+    found = await session.scalar(
+        select(Question.id)
+        .where(
+            Question.community == community,
+            Question.channel == channel,
+            Question.answered_by == user,
+            Question.answered_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def recent_lines(
     session: AsyncSession, *, community: str, channel: str, since: datetime
 ) -> list[ChatLine]:

@@ -206,3 +206,35 @@ async def test_no_invitation_when_solved_first(h: Harness) -> None:
 async def test_forum_post_is_a_question(h: Harness) -> None:
     await h.message("alice", "Sound stopped after upgrade", is_forum_post=True, channel="help")
     assert len(await questions(h)) == 1
+
+
+async def test_question_addressed_to_one_member_is_theirs_to_answer(h: Harness) -> None:
+    await h.message("bob", "morning all")
+    await h.message("alice", "bob: do you use KDE or GNOME?", mentions=("bob",))
+    assert await questions(h) == []
+
+
+async def test_have_you_tried_is_a_suggestion_not_a_question(h: Harness) -> None:
+    await h.message("alice", "have you tried rebooting with nomodeset?")
+    assert await questions(h) == []
+
+
+async def test_a_helper_mid_exchange_asks_within_it_but_room_questions_are_new(h: Harness) -> None:
+    await h.message("alice", "how do I mount a usb disk?")
+    await h.message("bob", "alice: use udisksctl", mentions=("alice",))
+    await h.advance("1m")
+    await h.message("bob", "which filesystem is on it?")  # part of helping alice
+    assert len(await questions(h)) == 1
+    asked = await h.message("bob", "does anyone know a good markdown editor?")
+    assert [r.message_id for r in await questions(h)][1:] == [asked.message_id]
+
+
+async def test_helping_someone_is_not_an_answer_to_your_own_question(h: Harness) -> None:
+    mine = await h.message("alice", "how do I mount a usb disk?")
+    await h.advance("1m")
+    theirs = await h.message("bob", "why does my wifi drop every few minutes?")
+    await h.message("alice", "bob: check dmesg for firmware errors", mentions=("bob",))
+    await h.message("bob", "alice: it says firmware missing", mentions=("alice",))
+    assert (await question(h, mine.message_id)).state == "open"
+    helped = await question(h, theirs.message_id)
+    assert (helped.state, helped.answered_by) == ("answered", "alice")
