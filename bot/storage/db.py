@@ -145,9 +145,14 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return config
 
 
+MIGRATION_LOCK = 0x63697263  # PostgreSQL advisory lock id: one `db upgrade` at a time
+
+
 def _run_upgrade(connection: Connection) -> None:
     from alembic import command
 
+    if connection.dialect.name == "postgresql":  # replicas' init containers may start together
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
     command.upgrade(alembic_config(connection), "heads")
 
 
