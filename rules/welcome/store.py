@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Deadline
@@ -117,3 +117,17 @@ async def burst_pending(session: AsyncSession, community: str) -> Sequence[Newco
         .order_by(Newcomer.last_joined_at, Newcomer.user_id)
     )
     return (await session.scalars(query)).all()
+
+
+async def purge_text(session: AsyncSession, community: str, *, before: datetime) -> int:
+    """Erase introduction excerpts of introductions made before `before`; counts stay."""
+    result = await session.execute(
+        update(Newcomer)
+        .where(
+            Newcomer.community == community,
+            Newcomer.introduced_at < before,
+            Newcomer.intro_excerpt.is_not(None),
+        )
+        .values(intro_excerpt=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
