@@ -226,3 +226,26 @@ async def held_in_channels(
         if channel in channels or (name and name in channels):
             return True
     return False
+
+
+async def purge_text(session: AsyncSession, community: str, *, before: datetime) -> int:
+    """Erase the text of held messages reviewed before `before`, and of older reports.
+
+    Pending messages keep their text until a moderator decides; reasons and counts stay.
+    """
+    held = await session.execute(
+        update(HeldMessage)
+        .where(
+            HeldMessage.community == community,
+            HeldMessage.status != "pending",
+            HeldMessage.decided_at < before,
+            HeldMessage.text != "",
+        )
+        .values(text="", details={}, permalink=None)
+    )
+    reports = await session.execute(
+        update(Report)
+        .where(Report.community == community, Report.reported_at < before, Report.text != "")
+        .values(text="")
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (held, reports))
