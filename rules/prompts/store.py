@@ -364,3 +364,18 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
     )
     changed += int(getattr(added, "rowcount", 0) or 0)
     return changed
+
+
+async def purge_text(session: AsyncSession, community: str, *, before: datetime) -> int:
+    """Erase the text of suggestions rejected before `before` (accepted ones are prompts now)."""
+    result = await session.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.community == community,
+            Suggestion.status == "rejected",
+            Suggestion.decided_at < before,
+            Suggestion.text != "",
+        )
+        .values(text="")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
