@@ -11,7 +11,7 @@ from bot.actions import Action
 from bot.context import DueItem, RuleContext
 from bot.events import Event, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
 from bot.rule import Command, Rule
-from bot.text.addressing import addressed_users
+from bot.text.addressing import addressed_users, nick_key
 from bot.text.exchange import (
     AnswerSignal,
     ChatLine,
@@ -19,7 +19,7 @@ from bot.text.exchange import (
     find_answers,
     is_follow_up_in_exchange,
 )
-from bot.text.questions import is_thanks, question_score, says_solved
+from bot.text.questions import is_thanks, lexicon, question_score, says_solved
 from rules.questions import commands, nudges, tracking
 from rules.questions.models import (
     DELETED,
@@ -42,6 +42,9 @@ SUGGESTION_RE = re.compile(
     re.IGNORECASE,
 )
 """'Have you tried X?': a suggestion to someone, not a request for help."""
+LEAD_NICK_RE = re.compile(r"^\s*([^\s:,]{2,32})[:,]\s")
+"""IRC-style address of a member not seen lately ('futsuriai, what program...')."""
+NOT_NICKS = frozenset({"btw", "anyway", "update", "edit", "note", "ps", "fyi", "also", "um"})
 WITHDRAW_RE = re.compile(
     r"\b(?:never ?mind|nvm|forget it|no longer needed|olv[ií]dalo|ya no hace falta|da igual)\b",
     re.IGNORECASE,
@@ -169,7 +172,7 @@ class Questions(Rule):
                 return False
         speakers = {r.user for r in recent}
         addressed = set(addressed_users(line.text, mentions=line.mentions, known_users=speakers))
-        if addressed - {line.user}:
+        if addressed - {line.user} or _starts_with_a_nick(line.text):
             return False  # asked of one member: theirs to answer, not the circle's
         if ROOM_RE.search(line.text):
             return True  # asked of everyone: a new question even from someone mid-exchange
@@ -246,3 +249,12 @@ def _helping(signal: AnswerSignal, row: Question, helped: dict[str, set[str | No
     if signal.kind == "asker_engaged":
         return None in answered_by or row.asker in answered_by
     return signal.kind == "addressed" and row.asker in answered_by
+
+
+def _starts_with_a_nick(text: str) -> bool:
+    """`word: ...` or `word, ...` where the word is no everyday word: an address to a member."""
+    match = LEAD_NICK_RE.match(text)
+    if match is None:
+        return False
+    key = nick_key(match.group(1))
+    return bool(key) and not key.isdigit() and key not in lexicon().common_words | NOT_NICKS

@@ -238,3 +238,19 @@ async def test_helping_someone_is_not_an_answer_to_your_own_question(h: Harness)
     assert (await question(h, mine.message_id)).state == "open"
     helped = await question(h, theirs.message_id)
     assert (helped.state, helped.answered_by) == ("answered", "alice")
+
+
+@pytest.mark.parametrize(
+    ("text", "tracked"),
+    [
+        ("futsuriai, what program are you trying to install?", False),
+        ("zorglub: how did you mount it?", False),
+        ("Question, how do I mount a usb disk?", True),
+        ("btw: how do I mount a usb disk?", True),
+    ],
+)
+async def test_irc_style_address_of_a_member_not_seen_lately(
+    h: Harness, text: str, tracked: bool
+) -> None:
+    await h.message("alice", text)
+    assert bool(await questions(h)) is tracked
