@@ -152,3 +152,26 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
     )
     changed += int(getattr(result, "rowcount", 0) or 0)
     return changed
+
+
+async def purge_text(session: AsyncSession, community: str, *, before: datetime) -> int:
+    """Erase the text of questions settled before `before` and older channel lines.
+
+    Open questions keep their text (nudges and listings show it); counts and states stay.
+    """
+    settled = func.coalesce(Question.solved_at, Question.closed_at, Question.answered_at)
+    result = await session.execute(
+        update(Question)
+        .where(
+            Question.community == community,
+            Question.state != OPEN,
+            Question.text != "",
+            settled < before,
+        )
+        .values(text="")
+    )
+    erased = int(getattr(result, "rowcount", 0) or 0)
+    result = await session.execute(
+        delete(ChannelLine).where(ChannelLine.community == community, ChannelLine.at < before)
+    )
+    return erased + int(getattr(result, "rowcount", 0) or 0)

@@ -72,3 +72,19 @@ async def test_permalink_is_kept_and_shown_in_the_moderator_nudge(database_url: 
     notes = [a for a in h.pop() if (a.tag or "").startswith("questions:moderators")]
     assert len(notes) == 1 and "https://x/p/1" in notes[0].text
     await h.close()
+
+
+async def test_purge_text_erases_settled_questions_only(database_url: str) -> None:
+    h = await make(database_url)
+    answered = await h.message("alice", "how do I mount a usb disk?")
+    await h.message("bob", "udisksctl", thread=answered.message_id)
+    await h.advance("1h")
+    waiting = await h.message("carol", "why does my wifi drop every few minutes?")
+    await h.advance("2d")
+    async with h.engine.database.session() as session:
+        erased = await store.purge_text(session, h.community, before=h.clock.now())
+    assert erased >= 1
+    assert (await question(h, answered.message_id)).text == ""
+    assert (await question(h, waiting.message_id)).text.startswith("why does")
+    assert len(await questions(h)) == 2
+    await h.close()
