@@ -75,6 +75,8 @@ class FirstContact(Rule):
         member = await ctx.members.get(event.user)
         joined_at = member.joined_at if member else None
         count = member.message_count if member else 0
+        if joined_at is None and settings.unseen_members == "established":
+            return []  # was here before the bot: its message count starts at zero, not its tenure
         recently_joined = joined_at is not None and ctx.now - joined_at < settings.new_for
         if not recently_joined and count >= settings.min_messages:
             return []

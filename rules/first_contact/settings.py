@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field
 
@@ -15,6 +16,7 @@ class FirstContactSettings(RuleSettings):
 
     new_for: Duration = timedelta(days=7)
     min_messages: int = Field(default=5, ge=0)
+    unseen_members: Literal["established", "new"] = "established"
     trusted_roles: list[str] = Field(default_factory=list)
     links: bool = True
     links_allowed: int = Field(default=0, ge=0)

@@ -20,6 +20,7 @@ community:
   moderators_channel: mods
   intro_channel: intro
 first_contact:
+  unseen_members: new
   allowed_domains: [python.org]
   trusted_roles: [Regulars]
 channels:

@@ -109,6 +109,7 @@ async def test_a_recent_joiner_is_new_whatever_their_message_count(fc: Harness) 
 async def test_channel_override_can_allow_some_links(make: MakeHarness, sqlite_url: str) -> None:
     config = "channels:\n  resources:\n    first_contact: {links_allowed: 2}\n"
     h = await make(sqlite_url, config)
+    await h.join("bob")
     await h.message("bob", "two: https://a.example https://b.example", channel="resources")
     assert await _held(h) == []
     await h.message(
@@ -201,3 +202,13 @@ async def test_disabled_guard_holds_nothing(make: MakeHarness, sqlite_url: str) 
     await h.join("bob")
     await h.message("bob", "https://spam.example @everyone")
     assert await _held(h) == []
+
+
+async def test_members_who_were_here_before_the_bot_are_established_by_default(
+    make: MakeHarness, sqlite_url: str
+) -> None:
+    h = await make(sqlite_url, "community: {moderators_channel: mods}\n")
+    await h.message("regular", "see https://example.com/guide for the details")
+    await h.join("newbie")
+    await h.message("newbie", "buy now at https://example.com/deal")
+    assert [m.user_id for m in await _held(h)] == ["newbie"]
