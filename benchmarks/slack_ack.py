@@ -13,10 +13,11 @@ Every process binds 127.0.0.1 only; every wait is bounded; the script stops by i
   ``deploy/circle.example.yaml``; the ticker, jobs and outbox running).
 - ``bare`` server process: a slack-bolt ``AsyncApp`` with a no-op ``message`` listener, its
   ``web_app()`` served by the same kind of aiohttp ``AppRunner``/``TCPSite``.
-- The load generator is this (main) process: an aiohttp client pool of ``C`` concurrent
-  connections (closed loop) sending ``N`` ``event_callback`` message events (unique event ids,
-  50 members in 3 channels, about 10% questions and 20% thread replies), each signed with the
-  signing secret (v0 HMAC, its own timestamp) before the timed phase. The servers are measured
+- The load generator is this (main) process: ``C`` kept-alive HTTP/1.1 connections (closed
+  loop, a lean asyncio client so that the generator's own CPU use stays small next to the
+  server's) sending ``N`` ``event_callback`` message events (unique event ids, 50 members in 3
+  channels, about 10% questions and 20% thread replies), each signed with the signing secret
+  (v0 HMAC, its own timestamp) before the timed phase. The servers are measured
   back to back, bare first, ``R`` rounds alternating; each round gets fresh processes and database.
 
 After each circlebot round the script waits (bounded) until every acknowledged event has been
@@ -27,129 +28,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import json
 import logging
 import multiprocessing as mp
 import socket
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-import aiohttp  # noqa: E402
+from slack_ack_load import (  # noqa: E402
+    CHANNELS,
+    EVENTS_PATH,
+    SECRET,
+    USERS,
+    Result,
+    build_requests,
+    load,
+)
 
-from tests.fakes import slack_payloads as payloads  # noqa: E402
-from tests.fakes.slack_requests import JSON, sign  # noqa: E402
-
-SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-bot-token"
-CHANNELS = {"C0GENERAL1": "general", "C0HELP0001": "help", "C0RANDOM01": "random"}
-USERS = [f"U0BENCH{i:03d}" for i in range(50)]
-TEXTS = [
-    "good morning everyone",
-    "thanks, that worked for me",
-    "I pushed the fix to the branch, reviews welcome",
-    "the meetup notes are in the wiki now",
-    "ha, same here",
-    "nice one!",
-    "reading the release notes right now",
-    "I'll be around this afternoon if anyone wants to pair",
-    "+1 to that",
-]
-QUESTIONS = [
-    "how do I configure the proxy for the installer?",
-    "does anyone know why the build fails on arm64?",
-    "is there a way to run the tests without docker?",
-]
 SERVERS = ("bare", "circlebot")
 TARGET_RATIO = 0.85
 TARGET_P99_MS = 50.0
-WAIT = 60.0  # seconds: the bound on every start-up, drain and shutdown wait
-_MESSAGE_NUMBERS = itertools.count(1)  # message ts are unique across rounds and warm-ups
-
-
-@dataclass(frozen=True)
-class Result:
-    """One measured round against one server."""
-
-    server: str
-    requests: int
-    seconds: float
-    latencies_ms: list[float]
-    errors: int
-    core_events: int | None = None
-    drain_seconds: float | None = None
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-# ----- requests ------------------------------------------------------------------------------
-
-
-def build_requests(count: int, *, tag: str) -> list[tuple[bytes, dict[str, str]]]:
-    """`count` signed message events with unique event ids (signed now, one signature each)."""
-    built: list[tuple[bytes, dict[str, str]]] = []
-    roots: list[tuple[str, str]] = []
-    for i in range(count):
-        user = USERS[(i * 7) % len(USERS)]
-        channel = list(CHANNELS)[i % len(CHANNELS)]
-        text = QUESTIONS[i % len(QUESTIONS)] if i % 10 == 3 else TEXTS[i % len(TEXTS)]
-        n = next(_MESSAGE_NUMBERS)
-        ts = f"{1_800_000_000 + n // 1000}.{n % 1000:06d}"
-        if i % 5 == 4 and roots:
-            root_channel, root_ts = roots[-1 - (i % len(roots))]
-            event = payloads.thread_reply(text=text, thread_ts=root_ts, user=user)
-            event.update(channel=root_channel, ts=ts, event_ts=ts)
-        else:
-            event = payloads.message(text=text, user=user, channel=channel, ts=ts)
-            roots = [*roots[-20:], (channel, ts)]
-        body = payloads.event_callback(event, event_id=f"Ev{tag}{i:09d}", event_time=int(time.time()))
-        request = sign(json.dumps(body), signing_secret=SECRET, content_type=JSON)
-        built.append((request.body.encode(), request.headers))
-    return built
-
-
-async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], *, concurrency: int) -> Result:
-    """Send every request with `concurrency` connections; time each one."""
-    latencies: list[float] = []
-    errors = 0
-    queue = iter(requests)
-    timeout = aiohttp.ClientTimeout(total=10)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-
-        async def worker() -> None:
-            nonlocal errors
-            for body, headers in queue:
-                started = time.perf_counter()
-                try:
-                    async with session.post(url, data=body, headers=headers) as resp:
-                        await resp.read()
-                        ok = resp.status == 200
-                except (aiohttp.ClientError, TimeoutError):
-                    ok = False
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors += not ok
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-    return Result("", len(requests), seconds, latencies, errors)
+WAIT = 60.0  # seconds: the bound on every start-up and shutdown wait
+DRAIN_PER_EVENT = 0.1  # seconds: added to WAIT per queued event for the core's drain
 
 
 # ----- child processes -----------------------------------------------------------------------
@@ -191,43 +98,56 @@ async def _until_told(conn: Connection) -> Any:
 def server_main(conn: Connection, kind: str, port: int, api_url: str, profile: str | None) -> None:
     """Child: one server (`bare` or `circlebot`) on 127.0.0.1:`port` until told to stop."""
     logging.basicConfig(level=logging.WARNING)
-    profiler = None
-    if profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(async_mode="disabled")
-        profiler.start()
     serve = _serve_circlebot if kind == "circlebot" else _serve_bare
-    report = asyncio.run(serve(conn, port=port, api_url=api_url))
-    if profiler is not None and profile:
-        profiler.stop()
-        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
+    window = _Window(Path(profile) / f"{kind}.txt" if profile else None)
+    report = asyncio.run(serve(conn, port=port, api_url=api_url, window=window))
     conn.send(report)
 
 
-async def _serve_bare(conn: Connection, *, port: int, api_url: str) -> dict[str, Any]:
+class _Window:
+    """The load window (from ready to stop), optionally profiled with pyinstrument."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.profiler: Any = None
+
+    async def serve(self, conn: Connection) -> None:
+        conn.send("ready")
+        if self.path is not None:
+            from pyinstrument import Profiler
+
+            self.profiler = Profiler(async_mode="disabled", interval=0.0005)
+            self.profiler.start()
+        await _until_told(conn)
+        if self.profiler is not None and self.path is not None:
+            self.profiler.stop()
+            self.path.write_text(self.profiler.output_text(unicode=True, show_all=False))
+
+
+async def _serve_bare(
+    conn: Connection, *, port: int, api_url: str, window: _Window
+) -> dict[str, Any]:
     from aiohttp import web
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    app = AsyncApp(
-        client=AsyncWebClient(token=BOT_TOKEN, base_url=api_url), signing_secret=SECRET
-    )
+    app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=api_url), signing_secret=SECRET)
 
     @app.event("message")
     async def noop() -> None:
         return None
 
-    runner = web.AppRunner(app.web_app(path="/slack/events"))
+    runner = web.AppRunner(app.web_app(path=EVENTS_PATH))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    conn.send("ready")
-    await _until_told(conn)
+    await window.serve(conn)
     await runner.cleanup()
     return {}
 
 
-async def _serve_circlebot(conn: Connection, *, port: int, api_url: str) -> dict[str, Any]:
+async def _serve_circlebot(
+    conn: Connection, *, port: int, api_url: str, window: _Window
+) -> dict[str, Any]:
     from pydantic import SecretStr
     from sqlalchemy import func, select
 
@@ -255,12 +175,12 @@ async def _serve_circlebot(conn: Connection, *, port: int, api_url: str) -> dict
         assert isinstance(adapter, SlackAdapter)
         task = asyncio.create_task(runtime.run())
         deadline = time.monotonic() + WAIT
-        while not (runtime.ready and adapter.ready) and time.monotonic() < deadline:
+        while not (runtime.ready and adapter.ready) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        conn.send("ready")
-        await _until_told(conn)
+        await window.serve(conn)
         started = time.perf_counter()
-        await asyncio.wait_for(adapter.handoff.join(), WAIT)
+        queued = adapter.handoff.queue.qsize()
+        await asyncio.wait_for(adapter.handoff.join(), WAIT + queued * DRAIN_PER_EVENT)
         drain = time.perf_counter() - started
         async with database.session() as session:
             count = await session.scalar(select(func.count()).select_from(InboxEntry))
@@ -270,9 +190,9 @@ async def _serve_circlebot(conn: Connection, *, port: int, api_url: str) -> dict
     return {"core_events": int(count or 0), "drain_seconds": drain}
 
 
-def _expect(conn: Connection, what: str) -> Any:
-    if not conn.poll(WAIT):
-        raise RuntimeError(f"no {what} within {WAIT:.0f}s")
+def _expect(conn: Connection, what: str, *, bound: float = WAIT) -> Any:
+    if not conn.poll(bound):
+        raise RuntimeError(f"no {what} within {bound:.0f}s")
     return conn.recv()
 
 
@@ -284,18 +204,19 @@ def measure(kind: str, *, api_url: str, args: argparse.Namespace, tag: str) -> R
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe()
     port = free_port()
-    profile = args.profile if kind == "circlebot" else None
-    proc = ctx.Process(target=server_main, args=(theirs, kind, port, api_url, profile), daemon=True)
+    proc = ctx.Process(
+        target=server_main, args=(theirs, kind, port, api_url, args.profile), daemon=True
+    )
     proc.start()
     try:
         _expect(ours, f"{kind} server start")
-        url = f"http://127.0.0.1:{port}/slack/events"
-        warm = build_requests(args.warmup, tag=f"{tag}w")
-        asyncio.run(load(url, warm, concurrency=args.concurrency))
-        timed = build_requests(args.requests, tag=tag)
-        result = asyncio.run(load(url, timed, concurrency=args.concurrency))
+        warm = build_requests(args.warmup, tag=f"{tag}w", port=port)
+        asyncio.run(load(port, warm, concurrency=args.concurrency))
+        timed = build_requests(args.requests, tag=tag, port=port)
+        result = asyncio.run(load(port, timed, concurrency=args.concurrency))
         ours.send("stop")
-        report = _expect(ours, f"{kind} server report")
+        drain = (args.requests + args.warmup) * DRAIN_PER_EVENT
+        report = _expect(ours, f"{kind} server report", bound=2 * WAIT + drain)
     finally:
         proc.join(WAIT)
         if proc.is_alive():
@@ -316,42 +237,48 @@ def measure(kind: str, *, api_url: str, args: argparse.Namespace, tag: str) -> R
 
 def summarise(results: list[Result]) -> Result:
     """Pool the rounds of one server (latencies pooled, time summed)."""
-    first = results[0]
     core = [r.core_events for r in results if r.core_events is not None]
     drains = [r.drain_seconds for r in results if r.drain_seconds is not None]
     return Result(
-        first.server,
+        results[0].server,
         sum(r.requests for r in results),
         sum(r.seconds for r in results),
-        list(itertools.chain.from_iterable(r.latencies_ms for r in results)),
+        [ms for r in results for ms in r.latencies_ms],
         sum(r.errors for r in results),
         core_events=sum(core) if core else None,
         drain_seconds=max(drains) if drains else None,
     )
 
 
-def table(results: dict[str, Result]) -> str:
-    bare, ours = results["bare"], results["circlebot"]
+def report(rounds: dict[str, list[Result]]) -> tuple[str, bool]:
+    """The table (pooled rounds) and whether every target was met with nothing lost."""
+    bare, ours = summarise(rounds["bare"]), summarise(rounds["circlebot"])
     ratio = ours.rps / bare.rps
-    lines = [
-        f"{'server':<10} {'requests':>8} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}",
+    paired = [c.rps / b.rps for b, c in zip(rounds["bare"], rounds["circlebot"], strict=True)]
+    p99 = ours.percentile(0.99)
+    lines = [f"{'server':<10} {'requests':>8} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"]
+    lines += [
+        f"{r.server:<10} {r.requests:>8} {r.rps:>8.0f} {r.percentile(0.5):>8.2f}"
+        f" {r.percentile(0.99):>8.2f} {r.errors:>6}"
+        for r in (bare, ours)
     ]
-    for r in (bare, ours):
-        lines.append(
-            f"{r.server:<10} {r.requests:>8} {r.rps:>8.0f} {r.percentile(0.5):>8.2f}"
-            f" {r.percentile(0.99):>8.2f} {r.errors:>6}"
-        )
-    ok_ratio = "ok" if ratio >= TARGET_RATIO else "MISSED"
-    ok_p99 = "ok" if ours.percentile(0.99) <= TARGET_P99_MS else "MISSED"
-    lines.append(f"throughput ratio circlebot/bare: {ratio:.2f} (target >= {TARGET_RATIO}: {ok_ratio})")
-    lines.append(f"circlebot p99: {ours.percentile(0.99):.2f} ms (target <= {TARGET_P99_MS:.0f}: {ok_p99})")
-    if ours.core_events is not None:
-        lost = ours.requests - ours.core_events
-        lines.append(
-            f"circlebot core: {ours.core_events}/{ours.requests} acknowledged events handled "
-            f"({lost} lost), longest drain after a round {ours.drain_seconds or 0:.2f}s"
-        )
-    return "\n".join(lines)
+    lines.append(
+        f"throughput ratio circlebot/bare: {ratio:.2f} (target >= {TARGET_RATIO}: "
+        f"{'ok' if ratio >= TARGET_RATIO else 'MISSED'}); per round: "
+        + " ".join(f"{x:.2f}" for x in paired)
+    )
+    lines.append(
+        f"circlebot p99: {p99:.2f} ms (target <= {TARGET_P99_MS:.0f}: "
+        f"{'ok' if p99 <= TARGET_P99_MS else 'MISSED'})"
+    )
+    lost = ours.requests - (ours.core_events or 0)
+    lines.append(
+        f"circlebot core: {ours.core_events}/{ours.requests} acknowledged events handled "
+        f"({lost} lost); longest drain after a round {ours.drain_seconds or 0:.1f}s"
+    )
+    errors = bare.errors + ours.errors
+    met = ratio >= TARGET_RATIO and p99 <= TARGET_P99_MS and lost == 0 and errors == 0
+    return "\n".join(lines), met
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -361,7 +288,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="rounds per server, alternating")
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests per round")
     parser.add_argument("--quick", action="store_true", help="1 round of 1000 requests")
-    parser.add_argument("--profile", help="write a pyinstrument profile of circlebot's server")
+    parser.add_argument(
+        "--profile", help="directory: write pyinstrument profiles of each server's load window"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.rounds, args.warmup = 1000, 1, 100
@@ -372,7 +301,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the table; 0 when both targets are met, 1 otherwise."""
+    """Run the benchmark and print the table; 0 when every target is met, 1 otherwise."""
     args = parse(argv)
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe()
@@ -382,14 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         api_url = _expect(ours, "fake Slack start")
         for n in range(args.rounds):
-            order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
-            for kind in order:
+            for kind in SERVERS if n % 2 == 0 else SERVERS[::-1]:
                 result = measure(kind, api_url=api_url, args=args, tag=f"{kind[0]}{n}")
                 rounds[kind].append(result)
                 print(
-                    f"round {n + 1} {kind:<9} {result.rps:7.0f} rps"
-                    f"  p50 {result.percentile(0.5):6.2f} ms  p99 {result.percentile(0.99):6.2f} ms",
+                    f"round {n + 1} {kind:<9} {result.rps:6.0f} rps  p50 "
+                    f"{result.percentile(0.5):6.2f} ms  p99 {result.percentile(0.99):6.2f} ms",
                     file=sys.stderr,
+                    flush=True,
                 )
         ours.send("stop")
         calls = _expect(ours, "fake Slack report")
@@ -397,13 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         fake.join(WAIT)
         if fake.is_alive():
             fake.terminate()
-    pooled = {kind: summarise(results) for kind, results in rounds.items()}
-    print(table(pooled))
+    text, met = report(rounds)
+    print(text)
     print("fake Slack Web API calls: " + ", ".join(f"{m} {c}" for m, c in sorted(calls.items())))
-    ratio = pooled["circlebot"].rps / pooled["bare"].rps
-    met = ratio >= TARGET_RATIO and pooled["circlebot"].percentile(0.99) <= TARGET_P99_MS
-    lost = pooled["circlebot"].requests - (pooled["circlebot"].core_events or 0)
-    return 0 if met and lost == 0 and not any(r.errors for r in pooled.values()) else 1
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -190,6 +190,10 @@ class SlackAdapter:
         """`POST /slack/events`: 400 for malformed bodies, 503 when full, else bolt (401 etc.)."""
         if not self.handoff.has_room():
             return web.json_response({"error": "busy, retry later"}, status=503)
+        with self.handoff.acking():
+            return await self._handle_http(request)
+
+    async def _handle_http(self, request: web.Request) -> web.Response:
         try:
             bolt_request = await to_bolt_request(request)
         except (ValueError, AttributeError, TypeError):

@@ -7,6 +7,14 @@ SQLAlchemy error) the same job is retried with backoff, for as long as it takes,
 loses nothing that was acknowledged while the process lives. Any other error is retried a few
 times, then logged and dropped (a bug must not block every later event). When the queue is full
 the HTTP route answers 503, so Slack redelivers the event later.
+
+Acks come first. The HTTP route marks each request (`acking()`); while requests are arriving
+(one in flight, or one finished less than `quiet` seconds ago: requests that arrived during a
+job are still unread in socket buffers when it ends), the worker gives the loop back after each
+job for long enough that core work takes at most `busy_share` of the time (the core runs on the
+same event loop, and its SQLite statements run inline). Once requests stop the worker runs at
+full speed again. The pause after one job never exceeds `max_pause`, so a steady stream of
+requests slows the core but never stops it.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,6 +34,9 @@ log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (DatabaseUnavailable, SQLAlchemyError)
 DEFAULT_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+DEFAULT_BUSY_SHARE = 0.1
+DEFAULT_MAX_PAUSE = 1.0
+DEFAULT_QUIET = 0.05
 
 
 class Handoff:
@@ -36,10 +48,22 @@ class Handoff:
         capacity: int = 10_000,
         retry_delays: Sequence[float] = DEFAULT_DELAYS,
         max_failures: int = 3,
+        busy_share: float = DEFAULT_BUSY_SHARE,
+        max_pause: float = DEFAULT_MAX_PAUSE,
+        quiet: float = DEFAULT_QUIET,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        if not 0 < busy_share <= 1:
+            raise ValueError("busy_share must be in (0, 1]")
         self.capacity = capacity
         self.retry_delays = tuple(retry_delays) or (1.0,)
         self.max_failures = max_failures
+        self.busy_share = busy_share
+        self.max_pause = max_pause
+        self.quiet = quiet
+        self.clock = clock
+        self.in_flight = 0
+        self._last_ack = -float("inf")
         self._queue: asyncio.Queue[Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self.outage = False
@@ -50,6 +74,20 @@ class Handoff:
         if self._queue is None:
             self._queue = asyncio.Queue(maxsize=self.capacity)
         return self._queue
+
+    @contextlib.contextmanager
+    def acking(self) -> Iterator[None]:
+        """Mark one request in flight: the worker yields to it (see the module docstring)."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._last_ack = self.clock()
+
+    def busy(self) -> bool:
+        """True while requests are arriving: one in flight or one finished just now."""
+        return self.in_flight > 0 or self.clock() - self._last_ack < self.quiet
 
     def has_room(self) -> bool:
         """False when the queue is full (the HTTP route then answers 503)."""
@@ -91,9 +129,23 @@ class Handoff:
         while True:
             job = await self.queue.get()
             try:
+                started = self.clock()
                 await self._attempt(job)
+                spent = self.clock() - started
             finally:
                 self.queue.task_done()
+            await self._yield_to_acks(spent)
+
+    async def _yield_to_acks(self, spent: float) -> None:
+        """Let pending requests run; while any is in flight, pause to keep the core's share."""
+        await asyncio.sleep(0)
+        pause = min(spent * (1 - self.busy_share) / self.busy_share, self.max_pause)
+        end = self.clock() + pause
+        while self.busy():
+            left = end - self.clock()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, self.quiet))
 
     async def _attempt(self, job: Job) -> None:
         failures = 0

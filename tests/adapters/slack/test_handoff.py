@@ -1,0 +1,94 @@
+"""The hand-off worker yields to acks: core jobs wait while requests are arriving."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from adapters.slack.handoff import Handoff, Job
+
+
+class ManualClock:
+    """A clock the test moves by hand (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def handoff(clock: ManualClock) -> AsyncIterator[Handoff]:
+    h = Handoff(retry_delays=(0.01,), busy_share=0.1, max_pause=30.0, quiet=0.5, clock=clock)
+    h.start()
+    yield h
+    await h.stop(grace=1.0)
+
+
+def costly_job(clock: ManualClock, done: list[str], name: str, *, cost: float) -> Job:
+    async def job() -> None:
+        clock.now += cost  # the job "spends" `cost` seconds of loop time
+        done.append(name)
+
+    return job
+
+
+async def wait_until(condition: Callable[[], bool], *, bound: float = 2.0) -> None:
+    """Yield to the loop until `condition()` holds (at most `bound` seconds)."""
+    async with asyncio.timeout(bound):
+        for _ in iter(condition, True):
+            await asyncio.sleep(0.001)
+
+
+async def test_jobs_wait_while_a_request_is_being_acknowledged(
+    handoff: Handoff, clock: ManualClock
+) -> None:
+    done: list[str] = []
+    with handoff.acking():
+        assert handoff.busy()
+        handoff.offer(costly_job(clock, done, "first", cost=1.0))
+        handoff.offer(costly_job(clock, done, "second", cost=1.0))
+        await wait_until(lambda: done == ["first"])
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert done == ["first"]  # owes 9 s of loop time to the ack path, clock stands still
+    assert handoff.busy()  # an ack finished just now: more requests are probably queued
+    clock.now += 1.0  # quiet for longer than `quiet`
+    await asyncio.wait_for(handoff.join(), 2)
+    assert done == ["first", "second"]
+    assert not handoff.busy()
+
+
+async def test_the_pause_ends_when_the_core_has_had_its_share(
+    handoff: Handoff, clock: ManualClock
+) -> None:
+    done: list[str] = []
+    with handoff.acking():
+        handoff.offer(costly_job(clock, done, "first", cost=0.5))
+        handoff.offer(costly_job(clock, done, "second", cost=0.5))
+        await wait_until(lambda: done == ["first"])
+        clock.now += 4.6  # more than 9 x 0.5 s later, still acking: the core gets its turn
+        await wait_until(lambda: done == ["first", "second"])
+
+
+async def test_jobs_run_back_to_back_when_no_request_is_arriving(
+    handoff: Handoff, clock: ManualClock
+) -> None:
+    done: list[str] = []
+    for name in ("a", "b", "c"):
+        handoff.offer(costly_job(clock, done, name, cost=10.0))
+    await asyncio.wait_for(handoff.join(), 2)
+    assert done == ["a", "b", "c"]
+
+
+def test_busy_share_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError, match="busy_share"):
+        Handoff(busy_share=0)
