@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.text.questions import MAX_SCAN_CHARS, lexicon
 
-__all__ = ["addressed_users", "nick_key"]
+__all__ = ["NickIndex", "addressed_users", "nick_index", "nick_key"]
 
 _AT_NICK = re.compile(r"(?<![\w@])@([^\s:,;!?()<>]{1,40})")
 _STRIP_LEAD = "@<([{\"'"
@@ -19,6 +20,7 @@ _LEAD_SLOTS = 4
 """Nicks are looked for among the first tokens only (lists like 'alice, bob: ...')."""
 
 
+@lru_cache(maxsize=8192)
 def nick_key(name: str) -> str:
     """Comparable form of a nickname: casefolded, letters and digits only ('[[Bob]]' -> 'bob')."""
     folded = unicodedata.normalize("NFKC", name).casefold()
@@ -26,27 +28,53 @@ def nick_key(name: str) -> str:
     return key or folded.strip()
 
 
-def _index(known_users: Iterable[str]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for name in known_users:
-        key = nick_key(name)
-        if key and name not in index.setdefault(key, []):
-            index[key].append(name)
-    return index
+class NickIndex:
+    """Known names by nick key and by unique prefix, built once so each lookup is O(1)."""
 
+    __slots__ = ("_names", "_prefixes")
 
-def _lookup(token: str, index: dict[str, list[str]], *, punctuated: bool) -> list[str]:
-    """Known names a token stands for; prefixes count only when punctuated ('tex:')."""
-    key = nick_key(token)
-    if not key:
+    def __init__(self, known_users: Iterable[str] = ()) -> None:
+        names: dict[str, list[str]] = {}
+        for name in known_users:
+            key = nick_key(name)
+            if key and name not in names.setdefault(key, []):
+                names[key].append(name)
+        prefixes: dict[str, str | None] = {}
+        for key in names:
+            for end in range(_MIN_PREFIX, len(key)):
+                prefix = key[:end]
+                prefixes[prefix] = key if prefix not in prefixes else None
+        self._names = names
+        self._prefixes = prefixes
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
+
+    def lookup(self, token: str, *, punctuated: bool) -> list[str]:
+        """Known names a token stands for; prefixes count only when punctuated ('tex:')."""
+        key = nick_key(token)
+        if not key:
+            return []
+        found = self._names.get(key)
+        if found is not None:
+            return found
+        if punctuated and len(key) >= _MIN_PREFIX:
+            unique = self._prefixes.get(key)
+            if unique is not None:
+                return self._names[unique]
         return []
-    if key in index:
-        return index[key]
-    if punctuated and len(key) >= _MIN_PREFIX:
-        hits = [k for k in index if k.startswith(key)]
-        if len(hits) == 1:
-            return index[hits[0]]
-    return []
+
+
+@lru_cache(maxsize=256)
+def _cached_index(known: frozenset[str]) -> NickIndex:
+    return NickIndex(known)
+
+
+def nick_index(known_users: Iterable[str] | NickIndex) -> NickIndex:
+    """A (cached) index of these names; an index passes through unchanged."""
+    if isinstance(known_users, NickIndex):
+        return known_users
+    return _cached_index(frozenset(known_users))
 
 
 def _is_common(token: str) -> bool:
@@ -57,7 +85,7 @@ def addressed_users(
     text: str,
     *,
     mentions: Iterable[str] = (),
-    known_users: Iterable[str] = (),
+    known_users: Iterable[str] | NickIndex = (),
 ) -> tuple[str, ...]:
     """Users a message addresses: its structured mentions, then known nicks written in it.
 
@@ -65,6 +93,8 @@ def addressed_users(
     known nick at the start (unless it is an everyday word), a nick after a leading courtesy
     ('thanks bob', 'gracias ana') and a trailing nick ('... | bob', 'thanks, bob!').
     Matching is case-insensitive and ignores punctuation around and inside the nick.
+    Pass a prebuilt `NickIndex` (or the same set of names again: indexes are cached) so the
+    cost per message is proportional to its words, not to the number of known users.
     """
     found: list[str] = []
 
@@ -74,12 +104,12 @@ def addressed_users(
                 found.append(name)
 
     add(m for m in mentions if isinstance(m, str) and m)
-    index = _index(known_users)
+    index = nick_index(known_users)
     if not index or not text:
         return tuple(found)
     body = text[:MAX_SCAN_CHARS]
     for match in _AT_NICK.finditer(body):
-        add(_lookup(match.group(1), index, punctuated=True))
+        add(index.lookup(match.group(1), punctuated=True))
     tokens = body.split()
     if not tokens:
         return tuple(found)
@@ -90,7 +120,7 @@ def addressed_users(
         punctuated = token[-1:] in (":", ",") if token else False
         if position > 0 and token.casefold() in ("and", "y", "&"):
             continue
-        names = _lookup(token.rstrip(_STRIP_TRAIL), index, punctuated=punctuated)
+        names = index.lookup(token.rstrip(_STRIP_TRAIL), punctuated=punctuated)
         bare_ok = punctuated or raw.startswith("@") or not _is_common(token.rstrip(_STRIP_TRAIL))
         if names and bare_ok and (previous_was_nick or position == 1):
             add(names)
@@ -104,5 +134,5 @@ def addressed_users(
         break
     last = tokens[-1].lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
     if len(tokens) > 1 and not _is_common(last):
-        add(_lookup(last, index, punctuated=False))
+        add(index.lookup(last, punctuated=False))
     return tuple(found)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.text.addressing import addressed_users, nick_key
+from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
 from bot.text.questions import is_question
 
 __all__ = [
@@ -70,7 +70,7 @@ def find_answers(
     open_questions: Sequence[OpenQuestion],
     *,
     window: timedelta,
-    known_users: Iterable[str],
+    known_users: Iterable[str] | NickIndex,
     recent: Sequence[ChatLine] = (),
 ) -> list[AnswerSignal]:
     """Signals that ``line`` answers some of ``open_questions`` (at most one per question).
@@ -85,7 +85,7 @@ def find_answers(
     """
     if line.is_bot or not open_questions:
         return []
-    known = set(known_users)
+    known = nick_index(known_users)
     addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
     addressed_keys = {nick_key(name) for name in addressed}
     line_key = nick_key(line.user)
@@ -113,7 +113,7 @@ def find_answers(
 
 
 def _responded(
-    member: str, question: OpenQuestion, recent: Sequence[ChatLine], known: set[str]
+    member: str, question: OpenQuestion, recent: Sequence[ChatLine], known: NickIndex
 ) -> bool:
     """Whether ``member`` posted since the question, once without addressing someone else."""
     member_key, asker_key = nick_key(member), nick_key(question.asker)
@@ -160,7 +160,7 @@ def is_follow_up_in_exchange(
         for n in addressed_users(line.text, mentions=line.mentions, known_users=speakers)
     }
     addressed.discard(author)
-    everyone = speakers | {line.user}
+    everyone = NickIndex(speakers | {line.user})
     for r in earlier:
         targets = {
             nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.addressing import addressed_users, nick_key
+from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
 
 KNOWN = ["ActionParsnip", "max82fr", "|trey|", "Tex-Twil", "[[mandrix]]", "home", "ana", "Bob"]
 
@@ -32,6 +32,20 @@ KNOWN = ["ActionParsnip", "max82fr", "|trey|", "Tex-Twil", "[[mandrix]]", "home"
 )
 def test_text_addressing(text: str, expected: tuple[str, ...]) -> None:
     assert addressed_users(text, known_users=KNOWN) == expected
+    assert addressed_users(text, known_users=NickIndex(KNOWN)) == expected
+
+
+def test_a_prefix_shared_by_two_nicks_is_ambiguous() -> None:
+    index = NickIndex(["Tex-Twil", "Texas"])
+    assert index.lookup("tex:", punctuated=True) == []
+    assert index.lookup("text:", punctuated=True) == ["Tex-Twil"]
+    assert index.lookup("text", punctuated=False) == []
+
+
+def test_indexes_of_the_same_names_are_reused() -> None:
+    first = nick_index(["ana", "Bob"])
+    assert nick_index(("Bob", "ana")) is first
+    assert nick_index(first) is first
 
 
 def test_structured_mentions_come_first_and_are_kept() -> None:
