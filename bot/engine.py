@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -38,7 +38,12 @@ class RuleFailed(Exception):
 
 
 class Engine:
-    """Runs rules on events, deadlines and scheduled jobs, inside one transaction each."""
+    """Runs rules on events, deadlines and scheduled jobs, inside one transaction each.
+
+    With `background_drain` (platform mode), handling an event only kicks a background outbox
+    drainer, so an event never waits behind a send backlog; otherwise (console, replay, tests)
+    the outbox is drained before `handle` returns, which keeps runs deterministic.
+    """
 
     def __init__(
         self,
@@ -51,8 +56,10 @@ class Engine:
         deadline_lease: timedelta = timedelta(seconds=60),
         outbox_lease: timedelta = timedelta(seconds=60),
         metrics: Metrics | None = None,
+        background_drain: bool = False,
     ) -> None:
         self.database = database
+        self.background_drain = background_drain
         self.config = config
         self.registry: RuleRegistry = config.registry
         self.clock = clock
@@ -88,14 +95,23 @@ class Engine:
         handled = await self.handle_batch([event])
         return handled == 1
 
-    async def handle_batch(self, events: Sequence[Event], *, send: bool = True) -> int:
-        """Handle events in one transaction (fast path for replay); returns how many were new."""
+    async def handle_batch(
+        self,
+        events: Sequence[Event],
+        *,
+        send: bool = True,
+        advance: Callable[[datetime], object] | None = None,
+    ) -> int:
+        """Handle events in one transaction (fast path for replay); returns how many were new.
+
+        `advance` (simulated clocks) is called with each event's time before it is handled.
+        """
         skipped: set[str] = set()
         conflicts = 0
         started = time.perf_counter()
         while True:
             try:
-                count = await self._handle_in_transaction(events, skipped)
+                count = await self._handle_in_transaction(events, skipped, advance)
                 break
             except RuleFailed as failure:
                 log.exception("rule %s failed; the event is handled without it", failure.rule)
@@ -110,16 +126,30 @@ class Engine:
         self.metrics.events.labels(outcome="handled").inc(count)
         self.metrics.events.labels(outcome="duplicate").inc(len(events) - count)
         if send:
-            await self.outbox.drain()
+            if self.background_drain:
+                self.outbox.kick()
+            else:
+                await self.outbox.drain()
         return count
 
-    async def _handle_in_transaction(self, events: Sequence[Event], skipped: set[str]) -> int:
+    async def _handle_in_transaction(
+        self,
+        events: Sequence[Event],
+        skipped: set[str],
+        advance: Callable[[datetime], object] | None,
+    ) -> int:
         new = 0
         async with self.database.session() as session:
+            fresh = await repos.first_time_seen_many(
+                session, [e.dedup_key for e in events], self.clock.now()
+            )
             for event in events:
-                now = self.clock.now()
-                if not await repos.first_time_seen(session, event.dedup_key, now):
+                if event.dedup_key not in fresh:
                     continue
+                fresh.discard(event.dedup_key)  # a key twice in one batch: handled once
+                if advance is not None:
+                    advance(event.at)
+                now = self.clock.now()
                 new += 1
                 await self._remember(session, event.community, now)
                 actions = await self._run_rules(session, event, now, skipped)

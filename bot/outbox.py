@@ -82,6 +82,31 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.metrics = metrics or Metrics()
         self._lock = asyncio.Lock()
+        self._drainer: asyncio.Task[None] | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Drain in a background task (platform mode): the caller never waits on a send backlog."""
+        if self._drainer is not None and not self._drainer.done():
+            self._again = True  # the running drainer takes one more round
+            return
+        self._drainer = asyncio.create_task(self._drain_in_background())
+
+    async def settle(self) -> None:
+        """Wait for the background drainer, if any, to finish its rounds."""
+        if self._drainer is not None:
+            await asyncio.gather(self._drainer, return_exceptions=True)
+
+    async def _drain_in_background(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("background outbox drain failed; the next kick or tick retries")
+                return
+            if not self._again:
+                return
 
     async def drain(self, *, limit: int = 200) -> int:
         """Send every due pending action (in batches); returns how many were sent."""

@@ -125,6 +125,7 @@ class PlatformRuntime:
             clock=SystemClock(),
             replica=settings.replica_id,
             metrics=Metrics(),
+            background_drain=True,
         )
         self.jobs = RealTimeJobs(self.engine)
         if adapters is None:
@@ -197,6 +198,7 @@ class PlatformRuntime:
         if self._ticker_task is not None:  # never cancelled mid-send: that could send twice
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._ticker_task), SHUTDOWN_GRACE)
+        await self.engine.outbox.settle()
         await _quietly(self.engine.outbox.drain)
         await _quietly(self.engine.outbox.release)
         async with self.engine.database.session() as session:

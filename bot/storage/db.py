@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage.inline_sqlite import inline_creator
+from bot.storage.inline_sqlite import inline_creator, make_synchronous
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ def _missing_parent(database: str) -> str | None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
+    make_synchronous(dbapi_connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

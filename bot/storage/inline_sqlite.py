@@ -10,9 +10,16 @@ store is for one process and PostgreSQL for several.
 
 from __future__ import annotations
 
+import collections
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
+from sqlalchemy.util.concurrency import await_
 
 
 class InlineCursor:
@@ -125,3 +132,85 @@ def inline_creator(database: str, *, timeout: float) -> Any:
         return InlineConnection(connection)
 
     return connect
+
+
+async def _done() -> None:
+    return None
+
+
+class InlineAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's adapted aiosqlite cursor, calling the inline sqlite3 cursor directly.
+
+    SQLAlchemy hands every driver coroutine to the event loop through a greenlet switch (about
+    seven per statement); the inline connection's coroutines never suspend, so this cursor runs
+    them synchronously instead, which makes a small statement several times cheaper.
+    """
+
+    __slots__ = ()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def _raw(self) -> sqlite3.Cursor:
+        inline = self._cursor
+        assert isinstance(inline, InlineCursor)
+        return inline._cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        await_(_done())  # SQLAlchemy requires one real await per async call
+        try:
+            raw = self._raw()
+            if parameters is None:
+                raw.execute(operation)
+            else:
+                raw.execute(operation, parameters)
+            if raw.description:
+                self._rows = collections.deque(raw.fetchall())
+            return None
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await_(_done())
+        try:
+            self._raw().executemany(operation, seq_of_parameters)
+            return None
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def close(self) -> None:
+        self._rows.clear()
+        if self._cursor is not None and not self._soft_closed_memoized:
+            self._raw().close()
+
+
+class InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's adapted aiosqlite connection with synchronous cursors, commit and rollback."""
+
+    __slots__ = ()
+
+    _cursor_cls = InlineAdaptedCursor
+
+    def commit(self) -> None:
+        live = self._connection._connection
+        if live is not None:
+            try:
+                live.commit()
+            except Exception as error:
+                self._handle_exception(error)
+
+    def rollback(self) -> None:
+        live = self._connection._connection
+        if live is not None:
+            try:
+                live.rollback()
+            except Exception as error:
+                self._handle_exception(error)
+
+
+def make_synchronous(adapted: Any) -> None:
+    """Switch an adapted connection over an InlineConnection to synchronous cursors."""
+    if isinstance(adapted, AsyncAdapt_aiosqlite_connection) and isinstance(
+        adapted._connection, InlineConnection
+    ):
+        adapted.__class__ = InlineAdaptedConnection

@@ -6,12 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
-from bot.storage.sql import dialect_name, insert_ignore, upsert
+from bot.storage.sql import (
+    dialect_name,
+    insert_ignore,
+    insert_ignore_returning,
+    upsert,
+    upsert_rows,
+)
 
 INBOX = InboxEntry.__table__
 DEADLINES = Deadline.__table__
@@ -23,6 +29,15 @@ COMMUNITIES = Community.__table__
 async def first_time_seen(session: AsyncSession, key: str, now: datetime) -> bool:
     """Record an event key; False when it was handled before."""
     return await insert_ignore(session, INBOX, {"key": key, "seen_at": now})  # type: ignore[arg-type]
+
+
+async def first_time_seen_many(
+    session: AsyncSession, keys: Sequence[str], now: datetime
+) -> set[str]:
+    """Record event keys in one statement; the keys not handled before (each once)."""
+    unique = sorted(set(keys))  # one order for every replica: no deadlock between batches
+    rows = [{"key": key, "seen_at": now} for key in unique]
+    return await insert_ignore_returning(session, INBOX, rows, returning="key")  # type: ignore[arg-type]
 
 
 async def prune_inbox(session: AsyncSession, older_than: datetime) -> int:
@@ -173,6 +188,22 @@ async def job_fire_claimed(session: AsyncSession, *, job_id: str, fire_time: dat
     return found is not None
 
 
+def _keep_name(excluded: Any) -> Any:
+    """A new name only when the event carries one (None or empty keeps the stored one)."""
+    return func.coalesce(func.nullif(excluded.name, ""), MEMBERS.c.name)
+
+
+_MEMBER_UPDATES: dict[str, dict[str, Any]] = {
+    "other": {"name": _keep_name},
+    "MemberJoined": {
+        "name": _keep_name,
+        "joined_at": lambda excluded: excluded.joined_at,
+        "left_at": lambda excluded: null(),
+    },
+    "MemberLeft": {"name": _keep_name, "left_at": lambda excluded: excluded.left_at},
+}
+
+
 class Members:
     """What the core knows of members: join time, message counts."""
 
@@ -185,33 +216,27 @@ class Members:
 
     async def record(self, event: Event) -> None:
         """Update the member row an event tells about (joins, leaves, messages)."""
-        base = {
+        row = {
             "community": self.community,
             "user_id": event.user,
             "name": event.user_name,
             "first_seen": event.at,
             "last_seen": event.at,
             "is_bot": event.is_bot,
-            "message_count": 0,
+            "message_count": 1 if isinstance(event, MessagePosted) else 0,
+            "joined_at": event.at if isinstance(event, MemberJoined) else None,
+            "left_at": event.at if isinstance(event, MemberLeft) else None,
         }
-        updates: dict[str, Any] = {"last_seen": event.at}
-        if event.user_name:
-            updates["name"] = event.user_name
-        if isinstance(event, MemberJoined):
-            base["joined_at"] = event.at
-            updates.update(joined_at=event.at, left_at=None)
-        elif isinstance(event, MemberLeft):
-            base["left_at"] = event.at
-            updates["left_at"] = event.at
-        elif isinstance(event, MessagePosted):
-            base["message_count"] = 1
-            updates["message_count"] = MEMBERS.c.message_count + 1
-        await upsert(
+        kind = type(event).__name__ if isinstance(event, MemberJoined | MemberLeft) else "other"
+        await upsert_rows(
             self.session,
             MEMBERS,  # type: ignore[arg-type]
-            values=base,
+            rows=[row],
             keys=("community", "user_id"),
-            update=updates,
+            replace=("last_seen",),
+            add=("message_count",),
+            extra=_MEMBER_UPDATES[kind],
+            name=f"members:{kind}",
         )
 
     async def joined_since(self, since: datetime) -> Sequence[Member]:
