@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import delete
 
-from bot.actions import Action
+from bot.actions import Action, SetTags
 from bot.context import DueItem, RuleContext
-from bot.events import Event, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.rule import Command, Rule
+from bot.events import (
+    CommandInvoked,
+    Event,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+    TagsChanged,
+)
+from bot.rule import Command, CommandHandler, Rule
 from bot.text.addressing import addressed_users, nick_key
 from bot.text.exchange import (
     AnswerSignal,
@@ -27,6 +36,7 @@ from rules.questions.models import (
     LIVE_STATES,
     MARKED_SOLVED,
     OPEN,
+    SOLVED,
     WITHDRAWN,
     Question,
 )
@@ -70,7 +80,7 @@ class Questions(Rule):
 
     name = "questions"
     Settings = QuestionSettings
-    handles = (MessagePosted, MessageEdited, MessageDeleted, ReactionAdded)
+    handles = (MessagePosted, MessageEdited, MessageDeleted, ReactionAdded, TagsChanged)
     priority = 50
 
     async def on_event(self, event: Event, ctx: RuleContext) -> list[Action]:
@@ -78,6 +88,8 @@ class Questions(Rule):
             return await self._message(event, ctx)
         if isinstance(event, ReactionAdded):
             return await self._reaction(event, ctx)
+        if isinstance(event, TagsChanged):
+            return await self._tags(event, ctx)
         if isinstance(event, MessageDeleted | MessageEdited):
             await self._changed(event, ctx)
         return []
@@ -131,24 +143,25 @@ class Questions(Rule):
             since=event.at - settings.solved_window,
         )
         asks = question_score(event.text) >= settings.min_score
-        await self._asker_signals(ctx, line, mine, asks=asks)
+        actions = await self._asker_signals(ctx, line, mine, asks=asks)
         if not signals and await self._opens(ctx, event, line, mine, recent, settings, asks=asks):
             await tracking.create(ctx, event, settings)
         await tracking.remember_line(session, community=community, event=event, horizon=horizon)
-        return []
+        return actions
 
     async def _asker_signals(
         self, ctx: RuleContext, line: ChatLine, mine: Sequence[Question], *, asks: bool
-    ) -> None:
+    ) -> list[Action]:
         """The asker says it is solved, thanks someone, or withdraws the question."""
         here = [q for q in mine if q.message_id != line.id and _same_place(line, q)]
         if not here or asks:
-            return
+            return []
         latest = here[0]
         if latest.state == OPEN and WITHDRAW_RE.search(line.text) and not is_thanks(line.text):
             await tracking.close(ctx, latest, reason=WITHDRAWN)
         elif is_thanks(line.text) or says_solved(line.text):
-            await tracking.mark_solved(ctx, latest, reason=MARKED_SOLVED)
+            return await _solve(ctx, latest, reason=MARKED_SOLVED)
+        return []
 
     async def _opens(
         self,
@@ -161,8 +174,8 @@ class Questions(Rule):
         *,
         asks: bool,
     ) -> bool:
-        if event.is_forum_post and settings.forum_posts_are_questions and event.thread is None:
-            return True
+        if event.is_forum_post and settings.forum_posts_are_questions:
+            return True  # a forum post is its own thread: every new post asks the forum
         if not asks or SUGGESTION_RE.search(line.text):
             return False
         if event.thread is not None:
@@ -196,7 +209,7 @@ class Questions(Rule):
         if row is not None:
             moderator = ctx.is_moderator(event.user, roles=event.roles, is_admin=event.is_admin)
             if event.user == row.asker or moderator:
-                await tracking.mark_solved(ctx, row, reason=MARKED_SOLVED)
+                return await _solve(ctx, row, reason=MARKED_SOLVED)
             return []
         if event.message_author in (None, event.user):
             return []
@@ -208,9 +221,26 @@ class Questions(Rule):
             since=event.at - settings.solved_window,
         )
         if mine:
-            await tracking.mark_solved(
+            return await _solve(
                 ctx, mine[0], reason=MARKED_SOLVED, by=event.message_author, kind="reaction"
             )
+        return []
+
+    async def _tags(self, event: TagsChanged, ctx: RuleContext) -> list[Action]:
+        """The solved tag set on a forum post by its asker or a moderator marks it solved."""
+        if event.is_bot:
+            return []
+        settings = ctx.settings_for(event.channel)
+        assert isinstance(settings, QuestionSettings)
+        wanted = settings.solved_tag.casefold()
+        if wanted not in {tag.casefold() for tag in event.tags}:
+            return []
+        row = await tracking.by_message(ctx.session, ctx.community, event.thread)
+        if row is None:
+            return []
+        moderator = ctx.is_moderator(event.user, roles=event.roles, is_admin=event.is_admin)
+        if event.user == row.asker or moderator:
+            await tracking.mark_solved(ctx, row, reason=MARKED_SOLVED)  # the tag is already on
         return []
 
     async def _changed(self, event: MessageDeleted | MessageEdited, ctx: RuleContext) -> None:
@@ -232,7 +262,61 @@ class Questions(Rule):
         return await nudges.on_due(item, ctx)
 
     def commands(self) -> list[Command]:
-        return commands.build()
+        return [
+            replace(c, handler=_tagging_answered(c.handler)) if c.name == "answered" else c
+            for c in commands.build()
+        ]
+
+
+def is_forum_post(row: Question, ctx: RuleContext) -> bool:
+    """A question that is a forum post: its message is its own thread, on a platform with tags."""
+    return ctx.capabilities.forum_tags and row.thread is not None and row.thread == row.message_id
+
+
+async def _solve(
+    ctx: RuleContext,
+    row: Question,
+    *,
+    reason: str,
+    by: str | None = None,
+    kind: str | None = None,
+) -> list[Action]:
+    """Mark the question solved; a forum post also gets the configured solved tag."""
+    was_live = row.state in LIVE_STATES
+    await tracking.mark_solved(ctx, row, reason=reason, by=by, kind=kind)
+    return solved_tag_actions(ctx, row) if was_live and row.state == SOLVED else []
+
+
+def solved_tag_actions(ctx: RuleContext, row: Question) -> list[Action]:
+    """`SetTags` adding the solved tag when the question is a forum post, else nothing."""
+    if not is_forum_post(row, ctx):
+        return []
+    settings = tracking.settings_of(ctx, row)
+    assert row.thread is not None
+    return [
+        SetTags(
+            community=row.community,
+            channel=row.channel,
+            thread=row.thread,
+            add=(settings.solved_tag,),
+            tag=f"questions:solved-tag:{row.id}",
+        )
+    ]
+
+
+def _tagging_answered(handler: CommandHandler) -> CommandHandler:
+    """The moderators' `answered` command, plus the solved tag when it solves a forum post."""
+
+    async def answered(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> list[Action]:
+        ref = commands.parse_ref(args[0]) if args else None
+        row = None if ref is None else await tracking.get_question(ctx.session, ctx.community, ref)
+        was_live = row is not None and row.state in LIVE_STATES
+        actions = await handler(cmd, args, ctx)
+        if row is not None and was_live and row.state == SOLVED:
+            actions = [*actions, *solved_tag_actions(ctx, row)]
+        return actions
+
+    return answered
 
 
 def _helping(signal: AnswerSignal, row: Question, helped: dict[str, set[str | None]]) -> bool:

@@ -32,6 +32,9 @@ class QuestionSettings(RuleSettings):
     """How strongly a message must ask something (bot.text.questions.question_score)."""
     forum_posts_are_questions: bool = True
     """Every new forum post (Discord forum channels) is tracked as a question."""
+    solved_tag: str = Field(default="solved", min_length=1, max_length=100)
+    """Forum tag applied when a forum-post question is solved; set by the asker or a moderator
+    it marks the question solved (names compare without regard to case)."""
     answer_window: Duration = timedelta(minutes=30)
     """Flat channels: how long a message addressing the asker counts as an answer."""
     exchange_window: Duration = timedelta(minutes=10)
