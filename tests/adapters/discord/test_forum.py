@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.actions import Action, SetTags
 from bot.commands import respond
 from bot.context import RuleContext
 from bot.events import CommandInvoked, Event, TagsChanged
 from bot.rule import Command, Rule, RuleRegistry, default_registry
-from tests.fakes.discord_bot import running_bot
+from rules.questions import Questions
+from rules.questions.models import Question
+from tests.fakes.discord_bot import DiscordBot, running_bot
 from tests.fakes.discord_logging import ErrorCollector, fail_on_discord_errors
 
 SOLVED: list[str] = []
@@ -93,6 +96,51 @@ async def test_forum_post_is_tracked_by_the_questions_rule(tmp_path: Path) -> No
             )
         assert question.thread == thread["id"] == question.message_id
         assert question.permalink is not None and thread["id"] in question.permalink
+
+
+async def _question_state(bot: DiscordBot, message_id: str) -> tuple[str, str | None]:
+    async with bot.engine.database.session() as session:
+        row = (
+            await session.scalars(select(Question).where(Question.message_id == message_id))
+        ).one()
+        return row.state, row.close_reason
+
+
+async def test_forum_post_solved_by_the_solved_tag_with_the_real_questions_rule(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, RuleRegistry([Questions])) as bot:
+        world = bot.server.world
+        thread, _ = await bot.server.create_forum_post(
+            title="Sound", author_id=world.member_id, content="Sound stopped after the upgrade"
+        )
+        await bot.settle()
+        assert await _question_state(bot, thread["id"]) == ("open", None)
+        await bot.server.set_thread_tags(int(thread["id"]), [world.solved_tag_id])
+        await bot.settle()
+        assert await _question_state(bot, thread["id"]) == ("solved", "marked_solved")
+        assert bot.server.rest.find("PATCH", rf"/channels/{thread['id']}") == []
+
+
+async def test_forum_post_solved_by_the_askers_thanks_gets_the_solved_tag(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, RuleRegistry([Questions])) as bot:
+        world = bot.server.world
+        thread, _ = await bot.server.create_forum_post(
+            title="Sound", author_id=world.member_id, content="Sound stopped after the upgrade"
+        )
+        post_id = int(thread["id"])
+        await bot.server.send_message(
+            channel_id=post_id, author_id=world.moderator_id, content="reinstall pipewire"
+        )
+        await bot.server.send_message(
+            channel_id=post_id, author_id=world.member_id, content="thanks, that worked!"
+        )
+        await bot.settle()
+        assert await _question_state(bot, thread["id"]) == ("solved", "marked_solved")
+        (patch,) = bot.server.rest.find("PATCH", rf"/channels/{post_id}")
+        assert patch.body["applied_tags"] == [str(world.solved_tag_id)]
 
 
 async def test_welcome_waits_for_onboarding_when_the_welcome_rule_says_so(
