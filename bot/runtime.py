@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -153,6 +154,7 @@ class PlatformRuntime:
         self._ticker_task = asyncio.create_task(self._ticker())
         tasks.append(self._ticker_task)
         await self.jobs.start()
+        gc.freeze()  # start-up objects (SDK clients, config, lexicons) leave the collector's scans
         self.ready = True
         log.info(
             "replica %s serving %s; health, readiness and metrics on %s:%s",
