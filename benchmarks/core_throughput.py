@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import synthetic  # noqa: E402
+from report import emit  # noqa: E402
 
 from bot.actions import Action, ActionResult  # noqa: E402
 from bot.adapter import Capabilities  # noqa: E402
@@ -169,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             ("peak RSS", f"{synthetic.peak_rss_mb():.0f} MB  (target <= 300)"),
         ],
     )
+    name = f"core throughput ({backend}, {figures.events:,} events)"
+    emit(name, "events/s", figures.rate, target=">= 3000", ok=figures.rate >= 3000)
+    rss = synthetic.peak_rss_mb()
+    emit(name, "peak RSS", rss, unit="MB", target="<= 300", ok=rss <= 300)
     return 0
 
 

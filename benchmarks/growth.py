@@ -28,6 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import synthetic  # noqa: E402
 from core_throughput import NullAdapter, reset_postgres  # noqa: E402
+from report import emit  # noqa: E402
 from sqlalchemy import insert, update  # noqa: E402
 
 from bot.circle_config import CircleConfig  # noqa: E402
@@ -178,10 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         results.append(figures)
         label = f"{messages:,} msgs / {open_count:,} open"
         rows.append((label, "  ".join(f"{k}: {v:6.1f} ms" for k, v in figures.items())))
+    backend = "postgresql" if (args.database or "").startswith("postgres") else "sqlite"
+    name = f"growth ({backend}, up to {sizes[-1][0]:,} msgs / {sizes[-1][1]:,} open)"
     for key in results[0]:
         ratio = results[-1][key] / results[0][key] if results[0][key] else 0.0
         rows.append((f"largest/smallest {key}", f"{ratio:.2f}x  (target <= 1.5x)"))
-    backend = "postgresql" if (args.database or "").startswith("postgres") else "sqlite"
+        emit(name, f"{key} at largest", results[-1][key], unit="ms")
+        emit(name, f"{key} growth", ratio, unit="x", target="<= 1.5", ok=ratio <= 1.5)
     synthetic.print_table(f"growth ({backend}; sweep target <= 50 ms at the largest)", rows)
     return 0
 

@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from report import emit  # noqa: E402
 from slack_ack_load import (  # noqa: E402
     CHANNELS,
     EVENTS_PATH,
@@ -278,6 +279,20 @@ def report(rounds: dict[str, list[Result]]) -> tuple[str, bool]:
     )
     errors = bare.errors + ours.errors
     met = ratio >= TARGET_RATIO and p99 <= TARGET_P99_MS and lost == 0 and errors == 0
+    name = "slack ack path"
+    emit(name, "bare bolt rps", bare.rps)
+    emit(name, "circlebot rps", ours.rps)
+    emit(name, "throughput ratio", ratio, target=f">= {TARGET_RATIO}", ok=ratio >= TARGET_RATIO)
+    emit(name, "circlebot p50", ours.percentile(0.5), unit="ms")
+    emit(
+        name,
+        "circlebot p99",
+        p99,
+        unit="ms",
+        target=f"<= {TARGET_P99_MS:.0f}",
+        ok=p99 <= TARGET_P99_MS,
+    )
+    emit(name, "events lost", lost, target="0", ok=lost == 0)
     return "\n".join(lines), met
 
 
