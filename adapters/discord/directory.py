@@ -165,6 +165,16 @@ class Who:
     is_admin: bool
     roles: tuple[str, ...]
 
+    def fields(self) -> dict[str, Any]:
+        """The actor fields every core event carries."""
+        return {
+            "user": self.user,
+            "user_name": self.user_name,
+            "is_bot": self.is_bot,
+            "is_admin": self.is_admin,
+            "roles": self.roles,
+        }
+
 
 def who(lookup: Lookup, guild_id: str | None, user: Payload, member: Payload) -> Who | None:
     """Identity, admin flag (administrator/manage_guild/owner) and roles (names and ids)."""
