@@ -23,7 +23,12 @@ Definitions (shared with ``benchmarks/question_heuristics.py``, whose helpers ar
   (``question_heuristics.asks_something``: the opener or its author's messages in the same gold
   conversation within 2 minutes contain ``?``/``¿`` outside URLs or an explicit help phrase; a
   fixed list independent of the detector) and are gold-unanswered at ``at + T1``, the share the
-  bot nudged (at the opener or at one of those follow-up messages).
+  bot nudged (at the opener or at one of those follow-up messages). A message that is only a
+  presence ping or greeting ('hi ?', 'You there?', 'nick: still around?', '??': every word in
+  the fixed ``PRESENCE_WORDS`` list once a leading 'nick:' and URLs are dropped) asks nothing,
+  whatever its '?': it asks whether someone is there, which a reply settles without help, and a
+  person reading the log would not call it a question for the circle. The figure under the first
+  definition (any '?' counted) is printed too as "legacy label".
 """
 
 from __future__ import annotations
@@ -125,17 +130,21 @@ def score(log: Log, report: dict[str, Any], tally: dict[str, int]) -> None:
             and ln.at <= line.at + FOLLOW
             and log.component.get(ln.id) == comp
         ]
-        if not asks_something([ln.text for ln in follow]):
+        texts = [ln.text for ln in follow]
+        asks, asks_legacy = asks_something(texts), asks_something(texts, legacy=True)
+        if not (asks or asks_legacy) or gold_answered_by(log, line.id, line.at + T1):
             continue
-        if gold_answered_by(log, line.id, line.at + T1):
-            continue
-        tally["need_nudge"] += 1
         nudged = any(
             any(n["level"] == "helpers" for n in tracked[ln.id]["nudges"])
             for ln in follow
             if ln.id in tracked
         )
-        tally["need_nudge_nudged"] += nudged
+        if asks:
+            tally["need_nudge"] += 1
+            tally["need_nudge_nudged"] += nudged
+        if asks_legacy:
+            tally["need_nudge_legacy"] += 1
+            tally["need_nudge_nudged_legacy"] += nudged
 
 
 def ratio(num: int, den: int) -> str:
@@ -160,6 +169,10 @@ async def run_split(data: Path, split: str) -> int:
         ("answered detection recall", ratio(tally["answered_found"], tally["gold_answered"])),
         ("nudge precision (T1 helpers nudges)", ratio(tally["nudges_right"], tally["nudges"])),
         ("nudge recall", ratio(tally["need_nudge_nudged"], tally["need_nudge"])),
+        (
+            "nudge recall (legacy label: any '?')",
+            ratio(tally["need_nudge_nudged_legacy"], tally["need_nudge_legacy"]),
+        ),
     ]
     print(f"== split: {split}  files: {len(paths)}  T1: 15 min  (through circlebot replay)")
     width = max(len(label) for label, _ in rows)

@@ -21,6 +21,10 @@ Definitions (T1 = 15 minutes):
   know", "any idea", "how do/can/to", "is there a/any", "I need", "trying to", "problem",
   "error", "doesn't/won't/can't/not work", "wondering", "looking for", Spanish equivalents).
   It is deliberately independent of ``bot/text/lexicon.yaml`` and was not tuned.
+  A message that is only a presence ping or greeting ('hi ?', 'You there?', '??': every word in
+  ``PRESENCE_WORDS`` once a leading 'nick:' and URLs are dropped) asks nothing whatever its '?'
+  (it asks whether someone is there, not for help); ``asks_something(..., legacy=True)`` is the
+  first definition, where any '?' counted.
 - *detected*: the model opened a question at the opener, or at a message by its author within
   the next 2 minutes in the same gold conversation (greeting first, question next).
 - *answered detection*: every evaluable opener is also tracked as an oracle open question; its
@@ -64,9 +68,31 @@ ASKS_RE = re.compile(
 )
 
 
-def asks_something(texts: list[str]) -> bool:
-    """The benchmark's own label: '?' outside URLs or an explicit help phrase."""
+PRESENCE_WORDS = frozenset(
+    "hi hello hey hay heya hiya yo sup hmm hmmm hm ping pong anyone anybody someone somebody"
+    " everyone there here you u ya still around awake alive ok okay so all guys people folks"
+    " again back hola buenas alguien ahi hay".split()
+)
+"""Words of presence pings and greetings ('hi ?', 'you there?', 'anyone here?', 'hola?')."""
+LEAD_NICK_RE = re.compile(r"^\s*[^\s:,]{1,40}[:,]\s+")
+WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def is_presence_ping(text: str) -> bool:
+    """Only a greeting or 'are you there' ping (or bare punctuation), whatever its '?'."""
+    bare = LEAD_NICK_RE.sub("", URL_RE.sub(" ", text))
+    return all(w in PRESENCE_WORDS for w in WORD_RE.findall(bare.casefold()))
+
+
+def asks_something(texts: list[str], *, legacy: bool = False) -> bool:
+    """The benchmark's own label: '?' outside URLs or an explicit help phrase.
+
+    Presence pings and bare greetings ('hi ?', 'You there?', '??') ask nothing, even with a '?'
+    (``legacy=True``: the first definition, where any '?' counted).
+    """
     for text in texts:
+        if not legacy and is_presence_ping(text):
+            continue
         bare = URL_RE.sub(" ", text)
         if "?" in bare or "¿" in bare or ASKS_RE.search(bare):
             return True
