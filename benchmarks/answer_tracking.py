@@ -1,6 +1,8 @@
 """Measure answer tracking and nudges through the real `circlebot replay` core on the #ubuntu logs.
 
 Usage: ``.venv/bin/python benchmarks/answer_tracking.py [--split dev|train|all] [--data DIR]``
+(``CIRCLEBOT_BENCH_QUESTIONS="merge_window: 0s"`` adds settings to the questions section, for
+trying a setting without editing code.)
 
 Data: ``shared/data/irc-ubuntu`` (Kummerfeld et al., ACL 2019, Ubuntu IRC logs, CC-BY-4.0).
 Each ``STEM.events.jsonl`` is replayed with ``bot.replay.command`` (exactly what
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import json
 import sys
 import tempfile
@@ -66,7 +69,11 @@ T1 = timedelta(minutes=15)
 def only_questions_config(path: Path) -> None:
     """A circle.yaml with every rule but `questions` switched off."""
     names = [n for n in default_registry().names() if n != "questions"]
-    path.write_text("".join(f"{name}:\n  enabled: false\n" for name in names), encoding="utf-8")
+    extra = os.environ.get("CIRCLEBOT_BENCH_QUESTIONS", "")
+    text = "".join(f"{name}:\n  enabled: false\n" for name in names)
+    if extra:
+        text += f"questions: {{{extra}}}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 async def replay_file(events: Path, scratch: Path) -> dict[str, Any]:

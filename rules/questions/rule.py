@@ -181,8 +181,10 @@ class Questions(Rule):
         if event.thread is not None:
             return event.thread == event.message_id  # a thread's own root; replies belong to it
         for row in mine:
-            if row.state == OPEN and event.at - row.asked_at <= settings.merge_window:
-                return False
+            if row.state != OPEN or event.at - row.asked_at > settings.merge_window:
+                continue
+            if not _others_spoke_since(recent, asker=event.user, message_id=row.message_id):
+                return False  # the same asker going on: one question told in several lines
         speakers = {r.user for r in recent}
         addressed = set(addressed_users(line.text, mentions=line.mentions, known_users=speakers))
         if addressed - {line.user} or _starts_with_a_nick(line.text):
@@ -342,3 +344,14 @@ def _starts_with_a_nick(text: str) -> bool:
         return False
     key = nick_key(match.group(1))
     return bool(key) and not key.isdigit() and key not in lexicon().common_words | NOT_NICKS
+
+
+def _others_spoke_since(recent: Sequence[ChatLine], *, asker: str, message_id: str) -> bool:
+    """Whether another member spoke after the asker's earlier question (the talk moved on)."""
+    after = False
+    for line in recent:
+        if line.id == message_id:
+            after = True
+        elif after and line.user != asker and not line.is_bot:
+            return True
+    return False

@@ -81,6 +81,15 @@ async def test_second_question_by_same_asker_is_merged(h: Harness) -> None:
     assert len(await questions(h)) == 1
 
 
+async def test_a_new_question_after_the_talk_moved_on_is_tracked_on_its_own(h: Harness) -> None:
+    await h.message("alice", "how do I mount a usb disk?")
+    await h.advance("1m")
+    await h.message("carol", "the new release is out today, nice changelog")
+    await h.advance("1m")
+    await h.message("alice", "and how do I format a partition as ext4?")
+    assert len(await questions(h)) == 2
+
+
 async def test_thread_reply_by_another_member_answers(h: Harness) -> None:
     q = await h.message("alice", "how do I mount a usb disk?")
     await h.advance("3h")
