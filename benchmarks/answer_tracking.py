@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import json
+import os
 import sys
 import tempfile
 from collections import defaultdict
