@@ -58,6 +58,7 @@ from question_heuristics import (  # noqa: E402
     load,
     other_reply_by,
 )
+from report import emit  # noqa: E402
 
 from bot import replay  # noqa: E402
 from bot.rule import default_registry  # noqa: E402
@@ -186,6 +187,18 @@ async def run_split(data: Path, split: str) -> int:
     for label, value in rows:
         print(f"{label.ljust(width)}  {value}")
     print()
+    name = f"answer tracking ({split})"
+    figures = [
+        ("answered precision", "signals_right", "signals", None),
+        ("answered recall", "answered_found", "gold_answered", None),
+        ("nudge precision", "nudges_right", "nudges", 0.90),
+        ("nudge recall", "need_nudge_nudged", "need_nudge", 0.85),
+    ]
+    for metric, num, den, target in figures:
+        if tally[den]:
+            value = tally[num] / tally[den]
+            met = None if target is None or split != "dev" else value >= target
+            emit(name, metric, value, target=f">= {target}" if target else "", ok=met)
     return 0
 
 
