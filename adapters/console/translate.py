@@ -254,7 +254,7 @@ def plain_markup(text: str) -> str:
 def render_action(action: Action, number: int | None) -> str:
     """One printed block for an action: where it went, to whom, and what it says."""
     body = plain_markup(action.text)
-    if action.card is not None:
+    if action.card is not None and not body.strip():  # the text is the card's plain fallback
         lines = [f"== {action.card.title} =="]
         for section in action.card.sections:
             if section.heading:
@@ -262,7 +262,7 @@ def render_action(action: Action, number: int | None) -> str:
             lines.extend(f"   {plain_markup(line)}" for line in section.lines)
         if action.card.footer:
             lines.append(action.card.footer)
-        body = "\n".join([*([body] if body else []), *lines])
+        body = "\n".join(lines)
     tag = f"[{number}] " if number is not None else ""
     if isinstance(action, Post):
         where = f"#{action.channel}" + (f" › thread [{action.thread}]" if action.thread else "")

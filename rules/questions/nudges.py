@@ -186,7 +186,7 @@ def moderators_nudge(ctx: RuleContext, row: Question) -> NotifyModerators:
         lines.append(row.permalink)
     return NotifyModerators(
         community=row.community,
-        text=f"{ref} in {where(row)} is unanswered after {age(row, ctx.now)}: "
+        text=f"{ref} by {who(row)} in {where(row)} is unanswered after {age(row, ctx.now)}: "
         f"{excerpt(row.text, 120)}" + (f" {row.permalink}" if row.permalink else ""),
         card=Card(
             title=f"{ref} is waiting for an answer",
