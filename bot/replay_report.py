@@ -21,30 +21,35 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-async def question_objects(database: Database, prefix: str) -> AsyncIterator[dict[str, Any]]:
-    """Report objects of every question of communities starting with `prefix`, by id."""
+async def _pages(database: Database, model: Any, prefix: str) -> AsyncIterator[list[Any]]:
+    """Rows of `model` for communities starting with `prefix`, by id, a page at a time."""
     last = 0
     while True:
         async with database.session() as session:
-            rows = list(
-                (
-                    await session.scalars(
-                        select(Question)
-                        .where(Question.id > last, Question.community.startswith(prefix))
-                        .order_by(Question.id)
-                        .limit(PAGE)
-                    )
-                ).all()
-            )
-            if not rows:
-                return
-            ids = [r.id for r in rows]
-            nudges: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
             query = (
-                select(QuestionNudge)
-                .where(QuestionNudge.question_id.in_(ids))
-                .order_by(QuestionNudge.at, QuestionNudge.id)
+                select(model)
+                .where(model.id > last, model.community.startswith(prefix))
+                .order_by(model.id)
+                .limit(PAGE)
             )
+            rows = list((await session.scalars(query)).all())
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+async def question_objects(database: Database, prefix: str) -> AsyncIterator[dict[str, Any]]:
+    """Report objects of every question of communities starting with `prefix`, by id."""
+    async for rows in _pages(database, Question, prefix):
+        ids = [r.id for r in rows]
+        nudges: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        query = (
+            select(QuestionNudge)
+            .where(QuestionNudge.question_id.in_(ids))
+            .order_by(QuestionNudge.at, QuestionNudge.id)
+        )
+        async with database.session() as session:
             for nudge in (await session.scalars(query)).all():
                 nudges[nudge.question_id].append({"at": _iso(nudge.at), "level": nudge.level})
         for row in rows:
@@ -59,29 +64,13 @@ async def question_objects(database: Database, prefix: str) -> AsyncIterator[dic
                 "close_reason": row.close_reason,
                 "nudges": nudges[row.id],
             }
-        last = rows[-1].id
 
 
 async def action_objects(database: Database, prefix: str) -> AsyncIterator[dict[str, Any]]:
     """Every action the bot would have sent, in the order it was stored."""
-    last = 0
-    while True:
-        async with database.session() as session:
-            rows = list(
-                (
-                    await session.scalars(
-                        select(OutboxEntry)
-                        .where(OutboxEntry.id > last, OutboxEntry.community.startswith(prefix))
-                        .order_by(OutboxEntry.id)
-                        .limit(PAGE)
-                    )
-                ).all()
-            )
-        if not rows:
-            return
+    async for rows in _pages(database, OutboxEntry, prefix):
         for row in rows:
             yield {"at": _iso(row.created_at), "rule": row.rule, "action": row.payload}
-        last = rows[-1].id
 
 
 async def _write_array(out: IO[str], items: AsyncIterator[dict[str, Any]]) -> int:
