@@ -1,10 +1,11 @@
-"""One replica for the three-process test: waits for `go`, fires every job, prints what it ran."""
+"""One replica for the three-process test: waits for `go <instant>`, fires every job, reports."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+import time
 from datetime import UTC, datetime
 
 from bot.circle_config import CircleConfig
@@ -49,7 +50,8 @@ async def main(url: str, replica: str) -> None:
     )
     await engine.database.check()
     print("ready", flush=True)
-    await asyncio.to_thread(sys.stdin.readline)
+    start_at = float((await asyncio.to_thread(sys.stdin.readline)).split()[1])
+    await asyncio.sleep(max(0.0, start_at - time.time()))  # one shared start instant
     ran: list[tuple[str, str]] = []
 
     async def fire_one(fire: datetime, job: object) -> None:
@@ -59,8 +61,13 @@ async def main(url: str, replica: str) -> None:
         ):
             ran.append((job.claim_id, fire.astimezone(UTC).isoformat()))  # type: ignore[attr-defined]
 
+    # Each replica starts at a different point of the same list (as clocks and jitter would
+    # have it) and walks all of it, so every fire is contended and the work is shared.
+    offset = (int(replica.rsplit("-", 1)[-1]) * len(fires)) // 3 if replica[-1].isdigit() else 0
+    fires = fires[offset:] + fires[:offset]
     for start in range(0, len(fires), 8):  # eight fires at once, like a busy scheduler
         await asyncio.gather(*(fire_one(fire, job) for fire, job in fires[start : start + 8]))
+        await asyncio.sleep(0.01)  # a real scheduler's fires are spread out, not back to back
     runs = [[job, stamp] for job, stamp in TickerRule.RUNS]
     print(json.dumps({"replica": replica, "ran": ran, "rule_runs": runs}), flush=True)
     await engine.database.dispose()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -48,9 +49,10 @@ def test_each_fire_runs_exactly_once_across_three_processes() -> None:
         for worker in workers:
             assert worker.stdout is not None
             assert worker.stdout.readline().strip() == "ready"
-        for worker in workers:  # all three start firing together
+        start_at = time.time() + 0.5  # all three start firing at the same instant
+        for worker in workers:
             assert worker.stdin is not None
-            worker.stdin.write("go\n")
+            worker.stdin.write(f"go {start_at}\n")
             worker.stdin.flush()
         reports = []
         for worker in workers:
