@@ -6,8 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import delete
-
 from bot.actions import Action, SetTags
 from bot.context import DueItem, RuleContext
 from bot.events import (
@@ -32,7 +30,6 @@ from bot.text.questions import is_thanks, lexicon, question_score, says_solved
 from rules.questions import commands, nudges, tracking
 from rules.questions.models import (
     DELETED,
-    LINES,
     LIVE_STATES,
     MARKED_SOLVED,
     OPEN,
@@ -248,11 +245,8 @@ class Questions(Rule):
     async def _changed(self, event: MessageDeleted | MessageEdited, ctx: RuleContext) -> None:
         row = await tracking.by_message(ctx.session, ctx.community, event.message_id)
         if isinstance(event, MessageDeleted):
-            lines = LINES
-            await ctx.session.execute(
-                delete(lines).where(
-                    lines.c.community == ctx.community, lines.c.message_id == event.message_id
-                )
+            await tracking.forget_line(
+                ctx.session, community=ctx.community, message_id=event.message_id
             )
             if row is not None:
                 await tracking.close(ctx, row, reason=DELETED)

@@ -1,0 +1,152 @@
+"""Hot-path statements: compiled once, run straight on the inline SQLite connection.
+
+SQLAlchemy spends ~100 µs building, caching and running even a prepared statement; SQLite
+itself needs a few. A `FastStatement` wraps a Core statement (bind parameters by name, no
+expanding `IN`): on the inline SQLite connection (bot/storage/inline_sqlite.py) it is compiled
+once, its parameters and result columns go through the same type processors SQLAlchemy would
+use, and it runs on the session's own sqlite3 connection, inside the session's transaction.
+Everywhere else (PostgreSQL, plain aiosqlite) it runs through the session as usual.
+
+Pending ORM changes are flushed before a fast statement runs, as autoflush would, so a fast
+read never misses what the session wrote.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
+
+from bot.storage.inline_sqlite import InlineConnection
+
+_RAW_KEY = "circlebot.fast.sqlite3"
+_NO_RAW = object()
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    binds: tuple[Processor, ...]
+    defaults: dict[str, Any]
+    results: tuple[Processor, ...]
+
+
+class FastStatement:
+    """A Core statement run with plain parameters; fast on the inline SQLite connection."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
+        """`statement`, or a function of the dialect name giving it (e.g. upserts)."""
+        self._build = statement if callable(statement) else (lambda _dialect: statement)
+        self._statements: dict[str, Executable] = {}
+        self._compiled: _Compiled | None = None
+
+    def statement(self, session: AsyncSession) -> Executable:
+        """The statement for this session's dialect."""
+        name = session.bind.dialect.name if session.bind is not None else "sqlite"
+        found = self._statements.get(name)
+        if found is None:
+            found = self._statements[name] = self._build(name)
+        return found
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT (or RETURNING) and return its rows as plain tuples."""
+        raw = await _sqlite3(session)
+        if raw is None:
+            result = await session.execute(self.statement(session), dict(params))
+            return [tuple(row) for row in result.all()]
+        compiled = self._compile(session)
+        cursor = raw.execute(compiled.sql, _bind(compiled, params))
+        found = cursor.fetchall()
+        if not any(compiled.results):
+            return found
+        procs = compiled.results
+        return [
+            tuple(
+                p(v) if p is not None and v is not None else v
+                for p, v in zip(procs, row, strict=True)
+            )
+            for row in found
+        ]
+
+    async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
+        """Run a write; returns the number of rows it changed."""
+        raw = await _sqlite3(session)
+        if raw is None:
+            result = await session.execute(self.statement(session), dict(params))
+            return int(getattr(result, "rowcount", 0) or 0)
+        compiled = self._compile(session)
+        return raw.execute(compiled.sql, _bind(compiled, params)).rowcount
+
+    async def executemany(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a write once per row, in one call."""
+        if not rows:
+            return
+        raw = await _sqlite3(session)
+        if raw is None:
+            await session.execute(self.statement(session), [dict(r) for r in rows])
+            return
+        compiled = self._compile(session)
+        raw.executemany(compiled.sql, [_bind(compiled, r) for r in rows])
+
+    def _compile(self, session: AsyncSession) -> _Compiled:
+        if self._compiled is None:
+            assert session.bind is not None
+            self._compiled = _compile(self.statement(session), session.bind.dialect)
+        return self._compiled
+
+
+def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        proc(value) if proc is not None else value
+        for name, proc in zip(compiled.names, compiled.binds, strict=True)
+        for value in ((params[name] if name in params else compiled.defaults[name]),)
+    )
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    columns = getattr(statement, "selected_columns", None)
+    if columns is None:
+        returning = getattr(statement, "_returning", ()) or ()
+        columns = list(returning)
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    )
+    defaults = {  # literal values the statement carries itself (LIMIT, constants)
+        name: compiled.binds[name].effective_value
+        for name in names
+        if compiled.binds[name].value is not None
+    }
+    return _Compiled(
+        sql=compiled.string, names=names, binds=binds, defaults=defaults, results=results
+    )
+
+
+async def _sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
+    """The session's inline sqlite3 connection (after flushing pending ORM changes), or None."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    info = session.info
+    raw = info.get(_RAW_KEY)
+    if raw is None:
+        raw = _NO_RAW
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            pooled = await connection.get_raw_connection()
+            adapted = pooled.dbapi_connection
+            inline = getattr(adapted, "_connection", None)
+            if isinstance(inline, InlineConnection) and inline._connection is not None:
+                raw = inline._connection
+        info[_RAW_KEY] = raw
+    return raw if isinstance(raw, sqlite3.Connection) else None

@@ -1,0 +1,261 @@
+"""The questions rule's per-message queries: fast statements and a per-transaction line cache.
+
+Every message a watched channel receives asks the same things: the channel's recent lines, the
+open questions it could answer, the author's own live questions. These run as `FastStatement`s
+(bot/storage/fast.py). A channel's recent lines are read from the database once per transaction
+(one batch of events) and then kept on the session, with the batch's own lines appended; the
+horizon delete of old lines runs once per channel and transaction too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.events import MessagePosted
+from bot.storage.fast import FastStatement
+from bot.text.exchange import ChatLine
+from rules.questions.models import ANSWERED, LINES, OPEN, Question
+
+TEXT_LIMIT = 1000
+RECENT_LIMIT = 200
+"""At most this many recent lines of a channel are considered (busy channels stay cheap)."""
+
+_LIVE = {"open": OPEN, "answered": ANSWERED}
+_Q = Question.__table__.c
+_live_state = or_(_Q.state == bindparam("open"), _Q.state == bindparam("answered"))
+
+_RECENT = FastStatement(
+    select(
+        LINES.c.message_id,
+        LINES.c.user,
+        LINES.c.text,
+        LINES.c.at,
+        LINES.c.mentions,
+        LINES.c.reply_to,
+        LINES.c.thread,
+    )
+    .where(
+        LINES.c.community == bindparam("community"),
+        LINES.c.channel == bindparam("channel"),
+        LINES.c.at >= bindparam("since"),
+    )
+    .order_by(LINES.c.at.desc(), LINES.c.id.desc())
+    .limit(RECENT_LIMIT)
+)
+_FORGET_OLD = FastStatement(
+    delete(LINES).where(
+        LINES.c.community == bindparam("community"),
+        LINES.c.channel == bindparam("channel"),
+        LINES.c.at < bindparam("horizon"),
+    )
+)
+_LINE_COLUMNS: tuple[str, ...] = ("community", "channel", "message_id", "user", "at", "text")
+_LINE_COLUMNS += ("thread", "reply_to", "mentions")
+_INSERT_LINE = FastStatement(
+    lambda dialect: (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LINES)
+        .values({name: bindparam(name) for name in _LINE_COLUMNS})
+        .on_conflict_do_nothing()
+    )
+)
+_FORGET_ONE = FastStatement(
+    delete(LINES).where(
+        LINES.c.community == bindparam("community"), LINES.c.message_id == bindparam("message_id")
+    )
+)
+_CANDIDATES = FastStatement(
+    select(_Q.id)
+    .where(
+        _Q.community == bindparam("community"),
+        _Q.channel == bindparam("channel"),
+        _Q.state == bindparam("open"),
+        or_(
+            _Q.asked_at >= bindparam("since"),
+            _Q.message_id == bindparam("t1"),
+            _Q.message_id == bindparam("t2"),
+            _Q.thread == bindparam("t1"),
+            _Q.thread == bindparam("t2"),
+        ),
+    )
+    .order_by(_Q.asked_at, _Q.id)
+)
+_ASKERS_LIVE = FastStatement(
+    select(_Q.id)
+    .where(
+        _Q.community == bindparam("community"),
+        _Q.channel == bindparam("channel"),
+        _Q.asker == bindparam("user"),
+        _live_state,
+        _Q.asked_at >= bindparam("since"),
+    )
+    .order_by(_Q.asked_at.desc())
+)
+_RECENT_ASKERS = FastStatement(
+    select(_Q.asker, _Q.answered_by).where(
+        _Q.community == bindparam("community"),
+        _Q.channel == bindparam("channel"),
+        _live_state,
+        _Q.asked_at >= bindparam("since"),
+    )
+)
+_HELPED = FastStatement(
+    select(_Q.id)
+    .where(
+        _Q.community == bindparam("community"),
+        _Q.channel == bindparam("channel"),
+        _Q.answered_by == bindparam("user"),
+        _Q.answered_at >= bindparam("since"),
+    )
+    .limit(1)
+)
+_BY_MESSAGE = FastStatement(
+    select(_Q.id).where(
+        _Q.community == bindparam("community"), _Q.message_id == bindparam("message_id")
+    )
+)
+
+
+def _cache(session: AsyncSession) -> dict[tuple[str, str], tuple[datetime, list[ChatLine]]]:
+    found: Any = session.info.setdefault("questions.lines", {})
+    return found
+
+
+def _trimmed(session: AsyncSession) -> set[tuple[str, str]]:
+    found: Any = session.info.setdefault("questions.trimmed", set())
+    return found
+
+
+async def recent_lines(
+    session: AsyncSession, *, community: str, channel: str, since: datetime
+) -> list[ChatLine]:
+    """The channel's short memory since `since`, oldest first (at most RECENT_LIMIT lines)."""
+    cache = _cache(session)
+    cached = cache.get((community, channel))
+    if cached is not None and cached[0] <= since:
+        lines = [line for line in cached[1] if line.at >= since]
+        return lines[-RECENT_LIMIT:]
+    rows = await _RECENT.rows(session, {"community": community, "channel": channel, "since": since})
+    rows.reverse()
+    lines = [
+        ChatLine(
+            id=mid,
+            user=user,
+            text=text,
+            at=at,
+            mentions=tuple(mentions.split("\n")) if mentions else (),
+            reply_to=reply_to,
+            thread=thread,
+        )
+        for mid, user, text, at, mentions, reply_to, thread in rows
+    ]
+    cache[(community, channel)] = (since, list(lines))
+    return lines
+
+
+async def remember_line(
+    session: AsyncSession, *, community: str, event: MessagePosted, horizon: datetime
+) -> None:
+    """Keep the message in the channel's short memory and forget what fell out of it."""
+    place = (community, event.channel)
+    trimmed = _trimmed(session)
+    if place not in trimmed:  # once per transaction: reads filter by time anyway
+        trimmed.add(place)
+        await _FORGET_OLD.execute(
+            session, {"community": community, "channel": event.channel, "horizon": horizon}
+        )
+    inserted = await _INSERT_LINE.execute(
+        session,
+        {
+            "community": community,
+            "channel": event.channel,
+            "message_id": event.message_id,
+            "user": event.user,
+            "at": event.at,
+            "text": event.text[:TEXT_LIMIT],
+            "thread": event.thread,
+            "reply_to": event.reply_to,
+            "mentions": "\n".join(event.mentions),
+        },
+    )
+    cached = _cache(session).get(place)
+    if cached is not None and inserted:
+        cached[1].append(
+            ChatLine(
+                id=event.message_id,
+                user=event.user,
+                text=event.text[:TEXT_LIMIT],
+                at=event.at,
+                mentions=tuple(event.mentions),
+                reply_to=event.reply_to,
+                thread=event.thread,
+            )
+        )
+
+
+async def forget_line(session: AsyncSession, *, community: str, message_id: str) -> None:
+    """A deleted message leaves the channel's short memory."""
+    await _FORGET_ONE.execute(session, {"community": community, "message_id": message_id})
+    for (where, _channel), (_since, lines) in _cache(session).items():
+        if where == community:
+            lines[:] = [line for line in lines if line.id != message_id]
+
+
+async def _questions(session: AsyncSession, ids: list[int]) -> list[Question]:
+    found = [await session.get(Question, ident) for ident in ids]
+    return [row for row in found if row is not None]
+
+
+async def answer_candidates(
+    session: AsyncSession, *, community: str, event: MessagePosted, window: timedelta
+) -> list[Question]:
+    """Open questions of the channel this message could answer, oldest first."""
+    targets = [t for t in (event.thread, event.reply_to) if t]
+    params = {
+        "community": community,
+        "channel": event.channel,
+        "open": OPEN,
+        "since": event.at - window,
+        "t1": targets[0] if targets else None,
+        "t2": targets[1] if len(targets) > 1 else None,
+    }
+    ids = [row[0] for row in await _CANDIDATES.rows(session, params)]
+    return [q for q in await _questions(session, ids) if q.state == OPEN] if ids else []
+
+
+async def askers_live(
+    session: AsyncSession, *, community: str, channel: str, user: str, since: datetime
+) -> list[Question]:
+    """This member's live questions in the channel, newest first."""
+    params = {"community": community, "channel": channel, "user": user, "since": since, **_LIVE}
+    ids = [row[0] for row in await _ASKERS_LIVE.rows(session, params)]
+    return await _questions(session, ids) if ids else []
+
+
+async def recent_askers(
+    session: AsyncSession, *, community: str, channel: str, since: datetime
+) -> dict[str, set[str | None]]:
+    """Members with a live question in the channel since `since`, and who answered them."""
+    params = {"community": community, "channel": channel, "since": since, **_LIVE}
+    found: dict[str, set[str | None]] = {}
+    for asker, answered_by in await _RECENT_ASKERS.rows(session, params):
+        found.setdefault(asker, set()).add(answered_by)
+    return found
+
+
+async def helped_since(
+    session: AsyncSession, *, community: str, channel: str, user: str, since: datetime
+) -> bool:
+    """Whether `user` answered someone's question in the channel since `since`."""
+    params = {"community": community, "channel": channel, "user": user, "since": since}
+    return bool(await _HELPED.rows(session, params))
+
+
+async def by_message(session: AsyncSession, community: str, message_id: str) -> Question | None:
+    """The question asked by this message, if it is one."""
+    rows = await _BY_MESSAGE.rows(session, {"community": community, "message_id": message_id})
+    return await session.get(Question, rows[0][0]) if rows else None
