@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,20 @@ from bot.storage.models import OutboxEntry
 log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
+
+
+DEADLINE_GROUP = 25
+"""Claimed deadlines run this many to a transaction."""
+
+
+class DeadlineFailed(Exception):
+    """A rule raised on a due deadline; the deadline's group runs again without it."""
+
+    def __init__(self, deadline_id: int, rule: str, key: str) -> None:
+        super().__init__(rule, key)
+        self.deadline_id = deadline_id
+        self.rule = rule
+        self.key = key
 
 
 class RuleFailed(Exception):
@@ -222,7 +237,11 @@ class Engine:
     # deadlines ------------------------------------------------------------------------------
 
     async def sweep(self, *, limit: int = 500, send: bool = True) -> int:
-        """Run every due deadline through its rule's `on_due`; returns how many ran."""
+        """Run every due deadline through its rule's `on_due`; returns how many ran.
+
+        Deadlines are first claimed (committed, with a lease, so a crashed replica's claims are
+        retaken when the lease runs out), then run DEADLINE_GROUP to a transaction.
+        """
         ran = 0
         while True:
             now = self.clock.now()
@@ -230,36 +249,71 @@ class Engine:
                 ids = await repos.claim_due_deadlines(
                     session, now=now, replica=self.replica, lease=self.deadline_lease, limit=limit
                 )
-            for deadline_id in ids:
-                ran += await self._run_deadline(deadline_id)
+            for first in range(0, len(ids), DEADLINE_GROUP):
+                ran += await self._run_deadlines(ids[first : first + DEADLINE_GROUP])
+                await asyncio.sleep(0)  # SQLite runs inline: let requests in between groups
             if len(ids) < limit:
                 break
         if send and ran:
             await self.outbox.drain()
         return ran
 
-    async def _run_deadline(self, deadline_id: int) -> int:
-        now = self.clock.now()
-        async with self.database.session() as session:
-            row = await repos.take_claimed_deadline(session, deadline_id, replica=self.replica)
-            if row is None:
+    async def _run_deadlines(self, ids: Sequence[int]) -> int:
+        """Run claimed deadlines in one transaction; returns how many ran.
+
+        Like an event's failing rule, a deadline whose rule raises is left out and the others
+        run again without it; it stays claimed, so it is retried when its lease runs out.
+        """
+        failed: set[int] = set()
+        conflicts = 0
+        while True:
+            todo = [deadline_id for deadline_id in ids if deadline_id not in failed]
+            if not todo:
                 return 0
             try:
-                rule = self.registry.get(row.rule)
-            except KeyError:
-                log.warning("dropping deadline %s of unknown rule %s", row.key, row.rule)
-                return 0
-            if not self.config.for_community(row.community).is_enabled(rule.name):
-                return 0
-            item = DueItem(
-                community=row.community, key=row.key, due_at=row.due_at, payload=row.payload
-            )
-            ctx = self._context(session, rule, row.community, now, self.capabilities(row.community))
+                async with self.database.session() as session:
+                    rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
+                    ran = 0
+                    for row in rows:
+                        ran += await self._run_deadline(session, row)
+                return ran
+            except DeadlineFailed as failure:
+                log.exception(
+                    "rule %s failed on deadline %s; it is retried after its lease",
+                    failure.rule,
+                    failure.key,
+                )
+                failed.add(failure.deadline_id)
+            except (OperationalError, DBAPIError) as exc:
+                if is_transient_conflict(exc) and conflicts < MAX_CONFLICT_RETRIES:
+                    conflicts += 1
+                    log.info("retrying deadlines after a database conflict: %s", exc.orig)
+                    continue
+                raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
+
+    async def _run_deadline(self, session: AsyncSession, row: repos.DueDeadline) -> int:
+        now = self.clock.now()
+        try:
+            rule = self.registry.get(row.rule)
+        except KeyError:
+            log.warning("dropping deadline %s of unknown rule %s", row.key, row.rule)
+            return 0
+        if not self.config.for_community(row.community).is_enabled(rule.name):
+            return 0
+        item = DueItem(community=row.community, key=row.key, due_at=row.due_at, payload=row.payload)
+        ctx = self._context(session, rule, row.community, now, self.capabilities(row.community))
+        try:
             actions = await rule.on_due(item, ctx)
-            stamp = row.due_at.isoformat()
-            for index, action in enumerate(actions):
-                key = f"due:{row.community}:{row.rule}:{row.key}:{stamp}:{index}"
-                await enqueue(session, key=key, rule=rule.name, action=action, now=now)
+        except (OperationalError, DBAPIError) as exc:
+            if is_transient_conflict(exc):
+                raise  # the whole group is retried
+            raise DeadlineFailed(row.id, rule.name, row.key) from exc
+        except Exception as exc:
+            raise DeadlineFailed(row.id, rule.name, row.key) from exc
+        stamp = row.due_at.isoformat()
+        for index, action in enumerate(actions):
+            key = f"due:{row.community}:{row.rule}:{row.key}:{stamp}:{index}"
+            await enqueue(session, key=key, rule=rule.name, action=action, now=now)
         return 1
 
     # scheduled jobs --------------------------------------------------------------------------

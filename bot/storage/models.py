@@ -47,13 +47,16 @@ class Deadline(Base):
     """A durable deadline: at `due_at`, `rule.on_due` runs with `payload`."""
 
     __tablename__ = "deadlines"
-    __table_args__ = (UniqueConstraint("community", "rule", "key"),)
+    __table_args__ = (
+        UniqueConstraint("community", "rule", "key"),
+        Index("ix_deadlines_due", "due_at", "id"),  # the sweep's claim order
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     community: Mapped[str] = mapped_column(String(128))
     rule: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
-    due_at: Mapped[datetime] = mapped_column(index=True)
+    due_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]

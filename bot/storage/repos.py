@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, null, or_, select, update
+from sqlalchemy import Table, and_, delete, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
@@ -134,21 +135,40 @@ async def claim_due_deadlines(
     return ids
 
 
-async def take_claimed_deadline(
-    session: AsyncSession, deadline_id: int, *, replica: str
-) -> Deadline | None:
-    """Remove a deadline this replica claimed and return it (None if it moved or vanished).
+@dataclass(frozen=True)
+class DueDeadline:
+    """A claimed deadline taken out of the table to run."""
 
-    One `DELETE ... WHERE claimed_by = replica RETURNING`: when the lease ran out and another
-    replica re-claimed (or already ran) it, this replica gets None, so a deadline runs once
-    even when two replicas race for it.
+    id: int
+    community: str
+    rule: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+_TAKE_COLUMNS = ("id", "community", "rule", "key", "due_at", "payload")
+_DEADLINES = cast(Table, DEADLINES)
+
+
+async def take_claimed_deadlines(
+    session: AsyncSession, ids: Sequence[int], *, replica: str
+) -> list[DueDeadline]:
+    """Remove deadlines this replica claimed and return them in due order.
+
+    One `DELETE ... WHERE claimed_by = replica RETURNING`: a deadline whose lease ran out and
+    that another replica re-claimed (or already ran) is left out, so a deadline runs once even
+    when two replicas race for it.
     """
-    result = await session.scalars(
-        delete(Deadline)
-        .where(Deadline.id == deadline_id, Deadline.claimed_by == replica)
-        .returning(Deadline)
+    if not ids:
+        return []
+    result = await session.execute(
+        delete(_DEADLINES)
+        .where(_DEADLINES.c.id.in_(ids), _DEADLINES.c.claimed_by == replica)
+        .returning(*(_DEADLINES.c[name] for name in _TAKE_COLUMNS))
     )
-    return result.first()
+    rows = [DueDeadline(*row) for row in result.all()]
+    return sorted(rows, key=lambda row: (row.due_at, row.id))
 
 
 async def next_deadline_at(session: AsyncSession) -> datetime | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.actions import Action, Card, CardSection
 from bot.commands import respond
 from bot.context import RuleContext
@@ -13,7 +15,7 @@ from bot.rule import Command
 from rules.questions import tracking
 from rules.questions.models import LIVE_STATES, MODERATOR, OPEN, Question
 from rules.questions.nudges import question_buttons, where, who
-from rules.questions.store import open_questions
+from rules.questions.store import QuestionView, open_questions, view
 
 LIST_LIMIT = 25
 
@@ -45,9 +47,12 @@ async def unanswered(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> 
             older = parse_duration(arg)
         except ValueError:
             channel = arg
-    rows = await open_questions(
-        ctx.session, ctx.community, now=ctx.now, channel=channel, older_than=older, limit=LIST_LIMIT
-    )
+    if channel:
+        rows = await _open_in(ctx, channel, older)
+    else:
+        rows = await open_questions(
+            ctx.session, ctx.community, now=ctx.now, older_than=older, limit=LIST_LIMIT
+        )
     scope = (f" in #{channel.lstrip('#')}" if channel else "") + (
         f" older than {format_duration(older)}" if older else ""
     )
@@ -65,6 +70,29 @@ async def unanswered(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> 
     card = Card(title=title, sections=(CardSection(lines=tuple(lines)),))
     buttons = question_buttons(f"Q{rows[0].id}") if len(rows) == 1 else ()
     return [respond(cmd, title + "\n" + "\n".join(lines), card=card, buttons=buttons)]
+
+
+async def _open_in(ctx: RuleContext, channel: str, older: timedelta | None) -> list[QuestionView]:
+    """Open questions of a channel given by id or name, oldest first (as `open_questions`).
+
+    Two queries, by id and by name, each one ordered range scan of its index
+    (`ix_questions_state_channel*`) that stops after LIST_LIMIT rows: a single query with
+    `channel = x OR channel_name = x` scans every open question of the community.
+    """
+    found: dict[int, Question] = {}
+    for column, value in (
+        (Question.channel, channel),
+        (Question.channel_name, channel.lstrip("#")),
+    ):
+        query = select(Question).where(
+            Question.community == ctx.community, Question.state == OPEN, column == value
+        )
+        if older is not None:
+            query = query.where(Question.asked_at <= ctx.now - older)
+        query = query.order_by(Question.asked_at, Question.id).limit(LIST_LIMIT)
+        found.update((row.id, row) for row in (await ctx.session.scalars(query)).all())
+    oldest = sorted(found.values(), key=lambda row: (row.asked_at, row.id))[:LIST_LIMIT]
+    return [view(row) for row in oldest]
 
 
 async def answered(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> list[Action]:

@@ -40,6 +40,15 @@ class Question(Base):
         UniqueConstraint("community", "message_id"),
         Index("ix_questions_state", "community", "state", "asked_at"),
         Index("ix_questions_place", "community", "channel", "asked_at"),
+        Index("ix_questions_state_channel", "community", "state", "channel", "asked_at", "id"),
+        Index(
+            "ix_questions_state_channel_name",
+            "community",
+            "state",
+            "channel_name",
+            "asked_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.actions import Action, Button, Card, CardSection, Ephemeral, NotifyModerators, Reply
 from bot.context import DueItem, RuleContext
 from bot.durations import format_duration
+from bot.storage.fast import FastStatement
 from rules.questions import tracking
 from rules.questions.models import (
     ANSWERED,
@@ -74,25 +77,43 @@ async def on_due(item: DueItem, ctx: RuleContext) -> list[Action]:
     return await ladder_step(ctx, row, str(item.payload.get("step", HELPERS)))
 
 
+NUDGES = cast(Table, QuestionNudge.__table__)
+_NUDGE_COLUMNS = ("question_id", "community", "channel", "level", "at")
+_ALREADY = FastStatement(
+    select(NUDGES.c.id).where(
+        NUDGES.c.question_id == bindparam("question_id"), NUDGES.c.level == bindparam("level")
+    )
+)
+_LAST_HELPERS = FastStatement(
+    select(func.max(NUDGES.c.at)).where(
+        NUDGES.c.community == bindparam("community"),
+        NUDGES.c.channel == bindparam("channel"),
+        NUDGES.c.level == bindparam("level"),
+    )
+)
+_RECORD = FastStatement(
+    lambda dialect: (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NUDGES)
+        .values({name: bindparam(name) for name in _NUDGE_COLUMNS})
+        .on_conflict_do_nothing()
+    )
+)
+
+
 async def _already(ctx: RuleContext, row: Question, level: str) -> bool:
-    found = await ctx.session.scalar(
-        select(QuestionNudge.id).where(
-            QuestionNudge.question_id == row.id, QuestionNudge.level == level
-        )
-    )
-    return found is not None
+    return bool(await _ALREADY.rows(ctx.session, {"question_id": row.id, "level": level}))
 
 
-async def _record(ctx: RuleContext, row: Question, level: str) -> None:
-    ctx.session.add(
-        QuestionNudge(
-            question_id=row.id,
-            community=row.community,
-            channel=row.channel,
-            level=level,
-            at=ctx.now,
-        )
-    )
+async def _record(ctx: RuleContext, row: Question, level: str) -> bool:
+    """Record a nudge of `level` about the question; False when one was recorded before."""
+    values = {
+        "question_id": row.id,
+        "community": row.community,
+        "channel": row.channel,
+        "level": level,
+        "at": ctx.now,
+    }
+    return await _RECORD.execute(ctx.session, values) == 1
 
 
 async def ladder_step(ctx: RuleContext, row: Question, step: str) -> list[Action]:
@@ -111,17 +132,20 @@ async def ladder_step(ctx: RuleContext, row: Question, step: str) -> list[Action
     if later is not None:
         await ctx.deadlines.set(tracking.ladder_key(row.id), later, {"step": step})
         return []
-    if await _already(ctx, row, step) or _overtaken(row, settings, index, ctx.now):
+    if _overtaken(row, settings, index, ctx.now):
         await tracking.schedule_from(ctx, row, settings, start=index + 1)
         return []
-    if step == ESCALATION:
-        row.escalation_pending = True
-        if await ctx.deadlines.get(ESCALATION_KEY) is None:
-            await ctx.deadlines.set(ESCALATION_KEY, ctx.now + settings.escalation_batch)
+    if step == ESCALATION:  # recorded by the grouped post (`escalate`)
+        if not await _already(ctx, row, step):
+            row.escalation_pending = True
+            if await ctx.deadlines.get(ESCALATION_KEY) is None:
+                await ctx.deadlines.set(ESCALATION_KEY, ctx.now + settings.escalation_batch)
         await tracking.schedule_from(ctx, row, settings, start=index + 1)
         return []
-    await _record(ctx, row, step)
+    recorded = await _record(ctx, row, step)  # one statement: recorded, or sent before
     await tracking.schedule_from(ctx, row, settings, start=index + 1)
+    if not recorded:
+        return []
     if step == HELPERS:
         return [helpers_nudge(ctx, row, settings)]
     return [moderators_nudge(ctx, row)]
@@ -138,13 +162,8 @@ def _overtaken(row: Question, settings: QuestionSettings, index: int, now: datet
 async def _rate_limited(
     ctx: RuleContext, row: Question, settings: QuestionSettings
 ) -> datetime | None:
-    last = await ctx.session.scalar(
-        select(func.max(QuestionNudge.at)).where(
-            QuestionNudge.community == row.community,
-            QuestionNudge.channel == row.channel,
-            QuestionNudge.level == HELPERS,
-        )
-    )
+    params = {"community": row.community, "channel": row.channel, "level": HELPERS}
+    ((last,),) = await _LAST_HELPERS.rows(ctx.session, params)
     if last is None or ctx.now >= last + settings.helpers_min_gap:
         return None
     return last + settings.helpers_min_gap
@@ -214,8 +233,7 @@ async def escalate(ctx: RuleContext) -> list[Action]:
     fresh = []
     for row in rows:
         row.escalation_pending = False
-        if not await _already(ctx, row, ESCALATION):
-            await _record(ctx, row, ESCALATION)
+        if await _record(ctx, row, ESCALATION):
             fresh.append(row)
     if not fresh:
         return []
