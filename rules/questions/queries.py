@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from bot.events import MessagePosted
 from bot.storage.fast import FastStatement
@@ -68,8 +70,9 @@ _FORGET_ONE = FastStatement(
         LINES.c.community == bindparam("community"), LINES.c.message_id == bindparam("message_id")
     )
 )
+_COLUMNS = tuple(column.key for column in Question.__table__.columns)
 _CANDIDATES = FastStatement(
-    select(_Q.id)
+    select(*Question.__table__.columns)
     .where(
         _Q.community == bindparam("community"),
         _Q.channel == bindparam("channel"),
@@ -85,7 +88,7 @@ _CANDIDATES = FastStatement(
     .order_by(_Q.asked_at, _Q.id)
 )
 _ASKERS_LIVE = FastStatement(
-    select(_Q.id)
+    select(*Question.__table__.columns)
     .where(
         _Q.community == bindparam("community"),
         _Q.channel == bindparam("channel"),
@@ -114,7 +117,7 @@ _HELPED = FastStatement(
     .limit(1)
 )
 _BY_MESSAGE = FastStatement(
-    select(_Q.id).where(
+    select(*Question.__table__.columns).where(
         _Q.community == bindparam("community"), _Q.message_id == bindparam("message_id")
     )
 )
@@ -205,9 +208,20 @@ async def forget_line(session: AsyncSession, *, community: str, message_id: str)
             lines[:] = [line for line in lines if line.id != message_id]
 
 
-async def _questions(session: AsyncSession, ids: list[int]) -> list[Question]:
-    found = [await session.get(Question, ident) for ident in ids]
-    return [row for row in found if row is not None]
+def _adopt(session: AsyncSession, rows: list[tuple[Any, ...]]) -> list[Question]:
+    """ORM questions for full rows, without a query: the session's own copy when it has one."""
+    identities = session.sync_session.identity_map
+    found: list[Question] = []
+    for row in rows:
+        existing = identities.get(identity_key(Question, (row[0],)))
+        if isinstance(existing, Question):
+            found.append(existing)  # pending changes were flushed before the read: same state
+            continue
+        question = Question(**dict(zip(_COLUMNS, row, strict=True)))
+        make_transient_to_detached(question)  # as if loaded: clean, nothing to write back
+        session.add(question)
+        found.append(question)
+    return found
 
 
 async def answer_candidates(
@@ -223,8 +237,8 @@ async def answer_candidates(
         "t1": targets[0] if targets else None,
         "t2": targets[1] if len(targets) > 1 else None,
     }
-    ids = [row[0] for row in await _CANDIDATES.rows(session, params)]
-    return [q for q in await _questions(session, ids) if q.state == OPEN] if ids else []
+    rows = await _CANDIDATES.rows(session, params)
+    return [q for q in _adopt(session, rows) if q.state == OPEN] if rows else []
 
 
 async def askers_live(
@@ -232,8 +246,8 @@ async def askers_live(
 ) -> list[Question]:
     """This member's live questions in the channel, newest first."""
     params = {"community": community, "channel": channel, "user": user, "since": since, **_LIVE}
-    ids = [row[0] for row in await _ASKERS_LIVE.rows(session, params)]
-    return await _questions(session, ids) if ids else []
+    rows = await _ASKERS_LIVE.rows(session, params)
+    return _adopt(session, rows) if rows else []
 
 
 async def recent_askers(
@@ -258,4 +272,4 @@ async def helped_since(
 async def by_message(session: AsyncSession, community: str, message_id: str) -> Question | None:
     """The question asked by this message, if it is one."""
     rows = await _BY_MESSAGE.rows(session, {"community": community, "message_id": message_id})
-    return await session.get(Question, rows[0][0]) if rows else None
+    return _adopt(session, rows)[0] if rows else None
