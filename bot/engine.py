@@ -19,7 +19,7 @@ from bot.commands import CommandRouter, as_command
 from bot.context import DueItem, JobRun, RuleContext
 from bot.events import ButtonPressed, CommandInvoked, Event
 from bot.metrics import Metrics
-from bot.outbox import OutboxSender, enqueue
+from bot.outbox import OutboxSender, enqueue, enqueue_many
 from bot.rule import JobSpec, Rule, RuleRegistry
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
@@ -273,9 +273,11 @@ class Engine:
             try:
                 async with self.database.session() as session:
                     rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
+                    outgoing: list[tuple[str, str | None, Action, datetime]] = []
                     ran = 0
                     for row in rows:
-                        ran += await self._run_deadline(session, row)
+                        ran += await self._run_deadline(session, row, outgoing)
+                    await enqueue_many(session, outgoing)  # one statement for the group
                 return ran
             except DeadlineFailed as failure:
                 log.exception(
@@ -291,7 +293,13 @@ class Engine:
                     continue
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
 
-    async def _run_deadline(self, session: AsyncSession, row: repos.DueDeadline) -> int:
+    async def _run_deadline(
+        self,
+        session: AsyncSession,
+        row: repos.DueDeadline,
+        outgoing: list[tuple[str, str | None, Action, datetime]],
+    ) -> int:
+        """Run one taken deadline; its actions are added to `outgoing` (stored by the caller)."""
         now = self.clock.now()
         try:
             rule = self.registry.get(row.rule)
@@ -313,7 +321,7 @@ class Engine:
         stamp = row.due_at.isoformat()
         for index, action in enumerate(actions):
             key = f"due:{row.community}:{row.rule}:{row.key}:{stamp}:{index}"
-            await enqueue(session, key=key, rule=rule.name, action=action, now=now)
+            outgoing.append((key, rule.name, action, now))
         return 1
 
     # scheduled jobs --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from bot.delivery import resolve
 from bot.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.models import OutboxEntry
-from bot.storage.sql import dialect_name, insert_ignore
+from bot.storage.sql import dialect_name, insert_ignore, insert_ignore_returning
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,20 @@ async def enqueue(
     now: datetime,
 ) -> bool:
     """Store an action to send; a key stored before is ignored (idempotent)."""
-    values = {
+    values = _row(key, rule, action, now)
+    return await insert_ignore(session, OUTBOX, values)  # type: ignore[arg-type]
+
+
+async def enqueue_many(
+    session: AsyncSession, items: Sequence[tuple[str, str | None, Action, datetime]]
+) -> None:
+    """Store actions (key, rule, action, now) in one statement; keys stored before are ignored."""
+    rows = [_row(key, rule, action, now) for key, rule, action, now in items]
+    await insert_ignore_returning(session, OUTBOX, rows, returning="key")  # type: ignore[arg-type]
+
+
+def _row(key: str, rule: str | None, action: Action, now: datetime) -> dict[str, Any]:
+    return {
         "key": key[:255],
         "community": action.community,
         "rule": rule,
@@ -53,7 +66,6 @@ async def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    return await insert_ignore(session, OUTBOX, values)  # type: ignore[arg-type]
 
 
 class OutboxSender:
