@@ -16,10 +16,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import Executable
 
 from bot.storage.inline_sqlite import InlineConnection
@@ -27,6 +30,7 @@ from bot.storage.inline_sqlite import InlineConnection
 _RAW_KEY = "circlebot.fast.sqlite3"
 _NO_RAW = object()
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,37 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     return _Compiled(
         sql=compiled.string, names=names, binds=binds, defaults=defaults, results=results
     )
+
+
+def adopt(session: AsyncSession, model: type[T], rows: Sequence[Sequence[Any]]) -> list[T]:
+    """ORM objects for full rows of `model`'s table (columns in table order), without a query.
+
+    The session's own copy wins when it has one (pending changes were flushed before the read,
+    so it holds the same state); otherwise the row becomes a clean persistent object, exactly
+    as if the ORM had loaded it.
+    """
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    names = [column.key for column in table.columns]
+    mapper = inspect(model)
+    identities = session.sync_session.identity_map
+    found: list[T] = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        ident = tuple(values[column.key] for column in mapper.primary_key)
+        existing = identities.get(identity_key(model, ident))
+        if isinstance(existing, model):
+            found.append(existing)
+            continue
+        obj = model(**values)
+        make_transient_to_detached(obj)  # as if loaded: clean, nothing to write back
+        session.add(obj)
+        found.append(obj)
+    return found
+
+
+def full_select(model: type[Any]) -> Select[Any]:
+    """SELECT of every column of `model`'s table, in table order (for `adopt`)."""
+    return select(*model.__table__.columns)
 
 
 async def _sqlite3(session: AsyncSession) -> sqlite3.Connection | None:

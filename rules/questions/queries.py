@@ -15,11 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from bot.events import MessagePosted
-from bot.storage.fast import FastStatement
+from bot.storage.fast import FastStatement, adopt, full_select
 from bot.text.exchange import ChatLine
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
@@ -70,9 +68,8 @@ _FORGET_ONE = FastStatement(
         LINES.c.community == bindparam("community"), LINES.c.message_id == bindparam("message_id")
     )
 )
-_COLUMNS = tuple(column.key for column in Question.__table__.columns)
 _CANDIDATES = FastStatement(
-    select(*Question.__table__.columns)
+    full_select(Question)
     .where(
         _Q.community == bindparam("community"),
         _Q.channel == bindparam("channel"),
@@ -88,7 +85,7 @@ _CANDIDATES = FastStatement(
     .order_by(_Q.asked_at, _Q.id)
 )
 _ASKERS_LIVE = FastStatement(
-    select(*Question.__table__.columns)
+    full_select(Question)
     .where(
         _Q.community == bindparam("community"),
         _Q.channel == bindparam("channel"),
@@ -117,7 +114,7 @@ _HELPED = FastStatement(
     .limit(1)
 )
 _BY_MESSAGE = FastStatement(
-    select(*Question.__table__.columns).where(
+    full_select(Question).where(
         _Q.community == bindparam("community"), _Q.message_id == bindparam("message_id")
     )
 )
@@ -209,19 +206,7 @@ async def forget_line(session: AsyncSession, *, community: str, message_id: str)
 
 
 def _adopt(session: AsyncSession, rows: list[tuple[Any, ...]]) -> list[Question]:
-    """ORM questions for full rows, without a query: the session's own copy when it has one."""
-    identities = session.sync_session.identity_map
-    found: list[Question] = []
-    for row in rows:
-        existing = identities.get(identity_key(Question, (row[0],)))
-        if isinstance(existing, Question):
-            found.append(existing)  # pending changes were flushed before the read: same state
-            continue
-        question = Question(**dict(zip(_COLUMNS, row, strict=True)))
-        make_transient_to_detached(question)  # as if loaded: clean, nothing to write back
-        session.add(question)
-        found.append(question)
-    return found
+    return adopt(session, Question, rows)
 
 
 async def answer_candidates(
