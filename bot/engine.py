@@ -28,6 +28,7 @@ from bot.storage.models import OutboxEntry
 log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
+CUT_CHUNK = 64  # inbox keys recorded at a time when a batch may be cut
 
 
 DEADLINE_GROUP = 25
@@ -121,12 +122,28 @@ class Engine:
 
         `advance` (simulated clocks) is called with each event's time before it is handled.
         """
+        return (await self.handle_prefix(events, send=send, advance=advance))[1]
+
+    async def handle_prefix(
+        self,
+        events: Sequence[Event],
+        *,
+        send: bool = True,
+        advance: Callable[[datetime], object] | None = None,
+        cut: Callable[[Event, Event], bool] | None = None,
+    ) -> tuple[int, int]:
+        """Like `handle_batch`, but stops where `cut(previous, event)` is true (replay).
+
+        `cut` is asked before each event but the first, inside the transaction (so it sees what
+        the events before did, e.g. a deadline set); the events from there on are left
+        unhandled and unrecorded. Returns (events consumed, of them new).
+        """
         skipped: set[str] = set()
         conflicts = 0
         started = time.perf_counter()
         while True:
             try:
-                count = await self._handle_in_transaction(events, skipped, advance)
+                consumed, count = await self._handle_in_transaction(events, skipped, advance, cut)
                 break
             except RuleFailed as failure:
                 log.exception("rule %s failed; the event is handled without it", failure.rule)
@@ -139,26 +156,36 @@ class Engine:
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
         self.metrics.handling_seconds.observe(time.perf_counter() - started)
         self.metrics.events.labels(outcome="handled").inc(count)
-        self.metrics.events.labels(outcome="duplicate").inc(len(events) - count)
+        self.metrics.events.labels(outcome="duplicate").inc(consumed - count)
         if send:
             if self.background_drain:
                 self.outbox.kick()
             else:
                 await self.outbox.drain()
-        return count
+        return consumed, count
 
     async def _handle_in_transaction(
         self,
         events: Sequence[Event],
         skipped: set[str],
         advance: Callable[[datetime], object] | None,
-    ) -> int:
+        cut: Callable[[Event, Event], bool] | None = None,
+    ) -> tuple[int, int]:
         new = 0
+        # with `cut`, inbox keys are recorded a chunk at a time: a cut forgets at most one chunk
+        chunk = len(events) if cut is None else CUT_CHUNK
+        fresh: set[str] = set()
+        consumed = len(events)
         async with self.database.session() as session:
-            fresh = await repos.first_time_seen_many(
-                session, [e.dedup_key for e in events], self.clock.now()
-            )
-            for event in events:
+            for index, event in enumerate(events):
+                if index and cut is not None and cut(events[index - 1], event):
+                    if fresh:  # recorded but not handled: the next batch handles them
+                        await repos.forget_seen(session, fresh)
+                    consumed = index
+                    break
+                if index % chunk == 0:
+                    keys = [e.dedup_key for e in events[index : index + chunk]]
+                    fresh |= await repos.first_time_seen_many(session, keys, self.clock.now())
                 if event.dedup_key not in fresh:
                     continue
                 fresh.discard(event.dedup_key)  # a key twice in one batch: handled once
@@ -168,11 +195,11 @@ class Engine:
                 new += 1
                 await self._remember(session, event.community, now)
                 actions = await self._run_rules(session, event, now, skipped)
-                for index, (rule, action) in enumerate(actions):
-                    key = f"ev:{event.dedup_key}:{rule}:{index}"
+                for number, (rule, action) in enumerate(actions):
+                    key = f"ev:{event.dedup_key}:{rule}:{number}"
                     await enqueue(session, key=key, rule=rule, action=action, now=now)
                 await repos.Members(session, community=event.community).record(event)
-        return new
+        return consumed, new
 
     async def _run_rules(
         self, session: AsyncSession, event: Event, now: datetime, skipped: set[str]
