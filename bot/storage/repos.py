@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, null, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
+from bot.storage.fast import FastStatement, full_select
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
 from bot.storage.sql import (
     dialect_name,
+    fast_upsert,
     insert_ignore,
     insert_ignore_returning,
     upsert,
-    upsert_rows,
 )
 
 INBOX = InboxEntry.__table__
@@ -234,6 +235,34 @@ _MEMBER_UPDATES: dict[str, dict[str, Any]] = {
     "MemberLeft": {"name": _keep_name, "left_at": lambda excluded: excluded.left_at},
 }
 
+_MEMBER_FIELDS = tuple(column.key for column in MEMBERS.columns)
+_MEMBER_GET = FastStatement(
+    full_select(Member).where(
+        Member.community == bindparam("community"), Member.user_id == bindparam("user_id")
+    )
+)
+_MEMBER_UPSERTS = {
+    kind: fast_upsert(
+        MEMBERS,  # type: ignore[arg-type]
+        columns=(
+            "community",
+            "user_id",
+            "name",
+            "first_seen",
+            "last_seen",
+            "is_bot",
+            "message_count",
+            "joined_at",
+            "left_at",
+        ),
+        keys=("community", "user_id"),
+        replace=("last_seen",),
+        add=("message_count",),
+        extra=updates,
+    )
+    for kind, updates in _MEMBER_UPDATES.items()
+}
+
 
 class Members:
     """What the core knows of members: join time, message counts."""
@@ -243,7 +272,11 @@ class Members:
         self.community = community
 
     async def get(self, user_id: str) -> Member | None:
-        return await self.session.get(Member, (self.community, user_id))
+        """The member's row as stored now (a snapshot: read it, don't change it)."""
+        found = await _MEMBER_GET.rows(
+            self.session, {"community": self.community, "user_id": user_id}
+        )
+        return Member(**dict(zip(_MEMBER_FIELDS, found[0], strict=True))) if found else None
 
     async def record(self, event: Event) -> None:
         """Update the member row an event tells about (joins, leaves, messages)."""
@@ -259,16 +292,7 @@ class Members:
             "left_at": event.at if isinstance(event, MemberLeft) else None,
         }
         kind = type(event).__name__ if isinstance(event, MemberJoined | MemberLeft) else "other"
-        await upsert_rows(
-            self.session,
-            MEMBERS,  # type: ignore[arg-type]
-            rows=[row],
-            keys=("community", "user_id"),
-            replace=("last_seen",),
-            add=("message_count",),
-            extra=_MEMBER_UPDATES[kind],
-            name=f"members:{kind}",
-        )
+        await _MEMBER_UPSERTS[kind].execute(self.session, row)
 
     async def joined_since(self, since: datetime) -> Sequence[Member]:
         query = select(Member).where(Member.community == self.community, Member.joined_at >= since)
