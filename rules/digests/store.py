@@ -10,11 +10,17 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.sql import insert_ignore, upsert
+from bot.storage.sql import fast_upsert, insert_ignore
 from rules.digests.models import DailyActivity, Subscription
 
 ACTIVITY = DailyActivity.__table__
 SUBSCRIPTIONS = Subscription.__table__
+_COUNT_MESSAGES = fast_upsert(
+    ACTIVITY,  # type: ignore[arg-type]
+    columns=("community", "day", "channel", "user", "channel_name", "messages"),
+    keys=("community", "day", "channel", "user"),
+    add=("messages",),
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +52,7 @@ async def record_message(
         "channel_name": channel_name,
         "messages": amount,
     }
-    await upsert(
-        session,
-        ACTIVITY,  # type: ignore[arg-type]
-        values=values,
-        keys=("community", "day", "channel", "user"),
-        update={"messages": ACTIVITY.c.messages + amount},
-    )
+    await _COUNT_MESSAGES.execute(session, values)
 
 
 async def breadth(session: AsyncSession, community: str, *, first: date, last: date) -> Breadth:

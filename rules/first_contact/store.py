@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.fast import FastStatement
 from rules.first_contact.models import HeldMessage, RecentPost, Report
 
 FORGOTTEN = "forgotten"
@@ -124,6 +125,40 @@ async def decide(
     await session.flush()
 
 
+_RECENT = cast(Table, RecentPost.__table__)
+_FORGET_OLD_POSTS = FastStatement(
+    delete(_RECENT).where(
+        _RECENT.c.community == bindparam("community"),
+        _RECENT.c.user_id == bindparam("user"),
+        _RECENT.c.posted_at < bindparam("keep_since"),
+    )
+)
+_POST_COLUMNS = ("community", "user_id", "channel", "message_id", "fingerprint")
+_ADD_POST = FastStatement(
+    insert(_RECENT).values(
+        {name: bindparam(name) for name in (*_POST_COLUMNS, "significant", "posted_at")}
+    )
+)
+_COUNT_POSTS = FastStatement(
+    select(func.count()).where(
+        _RECENT.c.community == bindparam("community"),
+        _RECENT.c.user_id == bindparam("user"),
+        _RECENT.c.posted_at >= bindparam("since"),
+    )
+)
+_COPIES = FastStatement(
+    select(_RECENT.c.channel)
+    .where(
+        _RECENT.c.community == bindparam("community"),
+        _RECENT.c.user_id == bindparam("user"),
+        _RECENT.c.fingerprint == bindparam("digest"),
+        _RECENT.c.significant == bindparam("significant"),
+        _RECENT.c.posted_at >= bindparam("since"),
+    )
+    .distinct()
+)
+
+
 async def remember_post(
     session: AsyncSession,
     *,
@@ -137,53 +172,39 @@ async def remember_post(
     keep_since: datetime,
 ) -> None:
     """Record a new member's message and drop their posts older than `keep_since`."""
-    await session.execute(
-        delete(RecentPost).where(
-            RecentPost.community == community,
-            RecentPost.user_id == user,
-            RecentPost.posted_at < keep_since,
-        )
+    await _FORGET_OLD_POSTS.execute(
+        session, {"community": community, "user": user, "keep_since": keep_since}
     )
-    session.add(
-        RecentPost(
-            community=community,
-            user_id=user,
-            channel=channel,
-            message_id=message_id,
-            fingerprint=digest,
-            significant=significant,
-            posted_at=now,
-        )
-    )
-    await session.flush()
+    values = {
+        "community": community,
+        "user_id": user,
+        "channel": channel,
+        "message_id": message_id,
+        "fingerprint": digest,
+        "significant": significant,
+        "posted_at": now,
+    }
+    await _ADD_POST.execute(session, values)
 
 
 async def posts_since(session: AsyncSession, *, community: str, user: str, since: datetime) -> int:
     """How many messages a new member posted since `since` (this one included once recorded)."""
-    query = select(func.count()).where(
-        RecentPost.community == community,
-        RecentPost.user_id == user,
-        RecentPost.posted_at >= since,
-    )
-    return int(await session.scalar(query) or 0)
+    rows = await _COUNT_POSTS.rows(session, {"community": community, "user": user, "since": since})
+    return int(rows[0][0] or 0) if rows else 0
 
 
 async def channels_with_copy(
     session: AsyncSession, *, community: str, user: str, digest: str, since: datetime
 ) -> list[str]:
     """Distinct channels where the member posted this same text since `since`."""
-    query = (
-        select(RecentPost.channel)
-        .where(
-            RecentPost.community == community,
-            RecentPost.user_id == user,
-            RecentPost.fingerprint == digest,
-            RecentPost.significant.is_(True),
-            RecentPost.posted_at >= since,
-        )
-        .distinct()
-    )
-    return sorted((await session.scalars(query)).all())
+    params = {
+        "community": community,
+        "user": user,
+        "digest": digest,
+        "significant": True,
+        "since": since,
+    }
+    return sorted(row[0] for row in await _COPIES.rows(session, params))
 
 
 async def add_report(
