@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.fast import FastStatement, adopt, full_select
 from bot.storage.sql import insert_ignore
 from rules.prompts.models import (
     PromptEntry,
@@ -22,6 +23,18 @@ from rules.prompts.models import (
 from rules.prompts.settings import PromptSpec
 
 FORGOTTEN = "(forgotten)"
+_POST_BY_MESSAGE = FastStatement(
+    full_select(PromptPost).where(
+        PromptPost.community == bindparam("community"),
+        PromptPost.message_id == bindparam("message_id"),
+    )
+)
+_SUGGESTION_BY_MESSAGE = FastStatement(
+    full_select(Suggestion).where(
+        Suggestion.community == bindparam("community"),
+        Suggestion.message_id == bindparam("message_id"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -198,10 +211,8 @@ async def set_post_message(
 async def post_for_message(
     session: AsyncSession, community: str, message_id: str
 ) -> PromptPost | None:
-    query = select(PromptPost).where(
-        PromptPost.community == community, PromptPost.message_id == message_id
-    )
-    return (await session.scalars(query)).first()
+    rows = await _POST_BY_MESSAGE.rows(session, {"community": community, "message_id": message_id})
+    return adopt(session, PromptPost, rows[:1])[0] if rows else None
 
 
 async def count_reply(session: AsyncSession, post: PromptPost, *, user: str, at: datetime) -> None:
@@ -275,10 +286,9 @@ async def get_suggestion(
 async def suggestion_for_message(
     session: AsyncSession, community: str, message_id: str
 ) -> Suggestion | None:
-    query = select(Suggestion).where(
-        Suggestion.community == community, Suggestion.message_id == message_id
-    )
-    return (await session.scalars(query)).first()
+    params = {"community": community, "message_id": message_id}
+    rows = await _SUGGESTION_BY_MESSAGE.rows(session, params)
+    return adopt(session, Suggestion, rows[:1])[0] if rows else None
 
 
 async def set_suggestion_message(
