@@ -18,7 +18,6 @@ from bot.storage.sql import (
     fast_upsert,
     insert_ignore,
     insert_ignore_returning,
-    upsert,
 )
 
 INBOX = InboxEntry.__table__
@@ -65,6 +64,21 @@ async def known_communities(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Community.id).order_by(Community.id))).all())
 
 
+_SET_DEADLINE = fast_upsert(
+    DEADLINES,  # type: ignore[arg-type]
+    columns=("community", "rule", "key", "due_at", "payload", "claimed_by", "claimed_until"),
+    keys=("community", "rule", "key"),
+    replace=("due_at", "payload", "claimed_by", "claimed_until"),
+)
+_CANCEL_DEADLINE = FastStatement(
+    delete(Deadline).where(
+        Deadline.community == bindparam("community"),
+        Deadline.rule == bindparam("rule"),
+        Deadline.key == bindparam("key"),
+    )
+)
+
+
 class Deadlines:
     """Durable deadlines of one rule in one community."""
 
@@ -90,17 +104,11 @@ class Deadlines:
             "claimed_by": None,
             "claimed_until": None,
         }
-        update_values = {k: values[k] for k in ("due_at", "payload", "claimed_by", "claimed_until")}
-        await upsert(
-            self.session,
-            DEADLINES,  # type: ignore[arg-type]
-            values=values,
-            keys=("community", "rule", "key"),
-            update=update_values,
-        )
+        await _SET_DEADLINE.execute(self.session, values)
 
     async def cancel(self, key: str) -> None:
-        await self.session.execute(delete(Deadline).where(*self._where(key)))
+        params = {"community": self.community, "rule": self.rule, "key": key}
+        await _CANCEL_DEADLINE.execute(self.session, params)
 
     async def cancel_prefix(self, prefix: str) -> None:
         await self.session.execute(
