@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,10 +38,12 @@ from bot.settings import ProcessSettings
 from bot.simulation import Simulation
 from bot.storage import repos
 from bot.storage.db import Database
+from bot.storage.repos import Deadlines
 
 PLATFORM = "replay"
-BATCH_LIMIT = 500
-DRAIN_EVERY = 100
+BATCH_LIMIT = 500  # events read ahead and offered to the engine at once
+DRAIN_EVERY = 2_000  # events between outbox drains (deadline runs drain too)
+FIRE_HORIZON = timedelta(days=366)  # how far ahead the next job fire is looked for
 
 
 class ReplayAdapter:
@@ -189,12 +191,28 @@ def read_events(path: Path, errors: IO[str]) -> Iterator[tuple[int, int, Event]]
                 errors.write(f"\n{path}:{number}: skipped: {exc}\n")
 
 
+class ReplayClock(SimulatedClock):
+    """The replay's clock: follows each event of a batch (from the batch's start on a retry)."""
+
+    def follow(self, moment: datetime, floor: datetime) -> None:
+        """Be at `moment`, never before `floor` (the clock when the batch began)."""
+        self._now = max(ensure_utc(moment), floor)
+
+
 class Replayer:
-    """Feeds events to the engine in time order, letting deadlines and jobs fire in between."""
+    """Feeds events to the engine in time order, letting deadlines and jobs fire in between.
+
+    A batch spans timestamps and is cut before the first event that comes at or after the
+    earliest pending moment (a deadline, or a job fire), so what falls due between two events
+    runs before the later one exactly as if the events came one at a time. The earliest
+    deadline is tracked in memory: lowered by every `Deadlines.set` (an observer in each
+    session's info) and read again from the database after time moved past it; a cancelled
+    deadline only costs one query at the cut it causes.
+    """
 
     def __init__(self, *, database: Database, config: CircleConfig, start: datetime) -> None:
         self.database = database
-        self.clock = SimulatedClock(start)
+        self.clock = ReplayClock(start)
         self.adapter = ReplayAdapter()
         self.engine = Engine(
             database=database, config=config, clock=self.clock, adapters={PLATFORM: self.adapter}
@@ -202,28 +220,65 @@ class Replayer:
         self.simulation = Simulation(self.engine, self.clock)
         self.communities: set[str] = set()
         self.events = 0
+        self.batches = 0
         self.last_at: datetime | None = None
-        self._batches = 0
+        self._deadline: datetime | None = None  # no pending deadline is earlier than this
+        self._fire: datetime | None = None  # the next job fire, if any before _fire_horizon
+        self._fire_horizon = start
+        self._floor = start
+        self._undrained = 0
+        database.sessions.configure(info={Deadlines.OBSERVER: self._deadline_set})
+
+    def _deadline_set(self, due_at: datetime) -> None:
+        due_at = ensure_utc(due_at)
+        if self._deadline is None or due_at < self._deadline:
+            self._deadline = due_at
+
+    def _due_by(self, moment: datetime) -> bool:
+        """Whether a deadline or job fire may be due at `moment` (never a false no)."""
+        if self._deadline is not None and self._deadline <= moment:
+            return True
+        return moment >= self._fire_horizon or (self._fire is not None and self._fire <= moment)
+
+    def _cut(self, previous: Event, event: Event) -> bool:
+        """End the batch before `event` when time must be advanced (or a community met)."""
+        if event.community not in self.communities or event.at < previous.at:
+            return True  # a new community is registered first; a step back restarts the batch
+        return event.at > max(previous.at, self._floor) and self._due_by(event.at)
+
+    def _follow(self, moment: datetime) -> None:
+        self.clock.follow(moment, self._floor)
 
     async def run(
         self, events: Iterator[tuple[int, int, Event]], progress: Progress | None = None
     ) -> None:
-        batch: list[Event] = []
-        batch_at: datetime | None = None
-        done = 0
-        for done, _number, event in events:
-            if batch and (event.at != batch_at or len(batch) >= BATCH_LIMIT):
-                await self._flush(batch)
-                batch = []
-            if not batch:
-                batch_at = event.at
-                await self._enter(event)
-            batch.append(event)
-            self.events += 1
+        pending: list[tuple[int, Event]] = []
+        exhausted = False
+        await self._resync()
+        while True:
+            if not exhausted and len(pending) < BATCH_LIMIT:
+                for done, _number, event in itertools.islice(events, BATCH_LIMIT - len(pending)):
+                    pending.append((done, event))
+                exhausted = len(pending) < BATCH_LIMIT
+            if not pending:
+                break
+            await self._enter(pending[0][1])
+            self._floor = self.clock.now()
+            batch = [event for _, event in pending]
+            consumed, _ = await self.engine.handle_prefix(
+                batch, send=False, advance=self._follow, cut=self._cut
+            )
+            latest = max(event.at for event in batch[:consumed])
+            self.last_at = latest if self.last_at is None else max(self.last_at, latest)
+            self.events += consumed
+            self.batches += 1
             if progress is not None:
-                progress.update(done, self.events)
-        if batch:
-            await self._flush(batch)
+                progress.update(pending[consumed - 1][0], self.events)
+            del pending[:consumed]
+            self._undrained += consumed
+            if self._undrained >= DRAIN_EVERY:
+                self._undrained = 0
+                await self.engine.outbox.drain()
         await self.engine.outbox.drain()
         if progress is not None:
             progress.update(progress.total, self.events, final=True)
@@ -234,27 +289,36 @@ class Replayer:
             await self.engine.register_community(event.community, event.community.split(":")[1])
             if self.simulation.jobs is not None:
                 await self.simulation.jobs.refresh()
+                self._plan_fire()
         await self.advance_to(event.at)
-
-    async def _flush(self, batch: list[Event]) -> None:
-        await self.engine.handle_batch(batch, send=False)
-        self.last_at = max(self.last_at or batch[-1].at, batch[-1].at)
-        self._batches += 1
-        if self._batches % DRAIN_EVERY == 0:
-            await self.engine.outbox.drain()
 
     async def advance_to(self, target: datetime) -> None:
         """Move the clock to `target`, running what falls due on the way (cheap when nothing)."""
         if target <= self.clock.now():
             return
-        async with self.database.session() as session:
-            deadline = await repos.next_deadline_at(session)
-        jobs = self.simulation.jobs
-        fire = jobs.next_fire(target) if jobs is not None else None
-        if (deadline is not None and deadline <= target) or fire is not None:
+        if target >= self._fire_horizon:
+            self._plan_fire()
+        due = self._fire is not None and self._fire <= target
+        if not due and self._deadline is not None and self._deadline <= target:
+            async with self.database.session() as session:  # the estimate may be a cancelled one
+                self._deadline = await repos.next_deadline_at(session)
+            due = self._deadline is not None and self._deadline <= target
+        if due:
             await self.simulation.advance_to(target)
+            await self._resync()
         else:
             self.clock.set(target)
+
+    async def _resync(self) -> None:
+        """Read the earliest deadline and the next job fire again (after time ran past them)."""
+        async with self.database.session() as session:
+            self._deadline = await repos.next_deadline_at(session)
+        self._plan_fire()
+
+    def _plan_fire(self) -> None:
+        jobs = self.simulation.jobs
+        self._fire_horizon = self.clock.now() + FIRE_HORIZON
+        self._fire = jobs.next_fire(self._fire_horizon) if jobs is not None else None
 
 
 def until_time(raw: str | None, last: datetime | None) -> datetime | None:

@@ -219,11 +219,17 @@ async def test_streaming_keeps_memory_bounded_on_a_large_file(
             out.write(event(i // 40, id=f"m{i}", user=f"u{i % 97}", text=text) + "\n")
     handled: list[int] = []
 
-    async def count_only(self: Any, events: Sequence[Event], *, send: bool = True) -> int:
+    async def count_only(
+        self: Any, events: Sequence[Event], *, cut: Any = None, **_: Any
+    ) -> tuple[int, int]:
+        for index in range(1, len(events)):
+            if cut(events[index - 1], events[index]):
+                handled.append(index)
+                return index, index
         handled.append(len(events))
-        return len(events)
+        return len(events), len(events)
 
-    monkeypatch.setattr(replay_module.Engine, "handle_batch", count_only)
+    monkeypatch.setattr(replay_module.Engine, "handle_prefix", count_only)
     database = Database(f"sqlite:///{tmp_path / 'big.db'}")
     await database.upgrade()
     replayer = Replayer(database=database, config=questions_only(), start=START)
@@ -235,5 +241,5 @@ async def test_streaming_keeps_memory_bounded_on_a_large_file(
         tracemalloc.stop()
         await database.dispose()
     assert sum(handled) == 50_000
-    assert max(handled) == 40  # one batch per distinct time, never the whole file
+    assert max(handled) == replay_module.BATCH_LIMIT  # batches span times, never the whole file
     assert peak < 4_000_000  # the file is ~12 MB; streaming holds one batch at a time
