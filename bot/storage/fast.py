@@ -40,6 +40,8 @@ class _Compiled:
     binds: tuple[Processor, ...]
     defaults: dict[str, Any]
     results: tuple[Processor, ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(position, processor) of the parameters that have a bind processor."""
 
 
 class FastStatement:
@@ -106,12 +108,13 @@ class FastStatement:
         return self._compiled
 
 
-def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        proc(value) if proc is not None else value
-        for name, proc in zip(compiled.names, compiled.binds, strict=True)
-        for value in ((params[name] if name in params else compiled.defaults[name]),)
-    )
+def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+    values = [
+        params[name] if name in params else compiled.defaults[name] for name in compiled.names
+    ]
+    for index, proc in compiled.processed:
+        values[index] = proc(values[index])
+    return values
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
@@ -133,7 +136,12 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         if compiled.binds[name].value is not None
     }
     return _Compiled(
-        sql=compiled.string, names=names, binds=binds, defaults=defaults, results=results
+        sql=compiled.string,
+        names=names,
+        binds=binds,
+        defaults=defaults,
+        results=results,
+        processed=tuple((i, p) for i, p in enumerate(binds) if p is not None),
     )
 
 
@@ -170,7 +178,7 @@ def full_select(model: type[Any]) -> Select[Any]:
 
 async def _sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
     """The session's inline sqlite3 connection (after flushing pending ORM changes), or None."""
-    if session.new or session.dirty or session.deleted:
+    if not session.sync_session._is_clean():  # what autoflush checks
         await session.flush()
     info = session.info
     raw = info.get(_RAW_KEY)
