@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -68,8 +69,10 @@ class FastStatement:
             result = await session.execute(self.statement(session), dict(params))
             return [tuple(row) for row in result.all()]
         compiled = self._compile(session)
-        cursor = raw.execute(compiled.sql, _bind(compiled, params))
-        found = cursor.fetchall()
+        try:
+            found = raw.execute(compiled.sql, _bind(compiled, params)).fetchall()
+        except sqlite3.Error as error:
+            raise _as_sqlalchemy(error, compiled, params) from error
         if not any(compiled.results):
             return found
         procs = compiled.results
@@ -88,7 +91,10 @@ class FastStatement:
             result = await session.execute(self.statement(session), dict(params))
             return int(getattr(result, "rowcount", 0) or 0)
         compiled = self._compile(session)
-        return raw.execute(compiled.sql, _bind(compiled, params)).rowcount
+        try:
+            return raw.execute(compiled.sql, _bind(compiled, params)).rowcount
+        except sqlite3.Error as error:
+            raise _as_sqlalchemy(error, compiled, params) from error
 
     async def executemany(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a write once per row, in one call."""
@@ -99,13 +105,26 @@ class FastStatement:
             await session.execute(self.statement(session), [dict(r) for r in rows])
             return
         compiled = self._compile(session)
-        raw.executemany(compiled.sql, [_bind(compiled, r) for r in rows])
+        try:
+            raw.executemany(compiled.sql, [_bind(compiled, r) for r in rows])
+        except sqlite3.Error as error:
+            raise _as_sqlalchemy(error, compiled, rows[0]) from error
 
     def _compile(self, session: AsyncSession) -> _Compiled:
         if self._compiled is None:
             assert session.bind is not None
             self._compiled = _compile(self.statement(session), session.bind.dialect)
         return self._compiled
+
+
+def _as_sqlalchemy(error: sqlite3.Error, compiled: _Compiled, params: Any) -> Exception:
+    """The SQLAlchemy exception the same error raises on the ordinary path (OperationalError...).
+
+    Callers (the engine's retry and DatabaseUnavailable handling) catch SQLAlchemy's classes.
+    """
+    return DBAPIError.instance(
+        compiled.sql, params, error, sqlite3.Error, dialect=None, connection_invalidated=False
+    )
 
 
 def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
