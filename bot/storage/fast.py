@@ -29,6 +29,7 @@ from sqlalchemy.sql import Executable
 from bot.storage.inline_sqlite import InlineConnection
 
 _RAW_KEY = "circlebot.fast.sqlite3"
+_ADOPTED_KEY = "circlebot.fast.adopted"
 _NO_RAW = object()
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -187,6 +188,8 @@ def adopt(session: AsyncSession, model: type[T], rows: Sequence[Sequence[Any]]) 
         make_transient_to_detached(obj)  # as if loaded: clean, nothing to write back
         session.add(obj)
         found.append(obj)
+        # the identity map holds clean objects weakly: keep them for the rest of the transaction
+        session.info.setdefault(_ADOPTED_KEY, []).append(obj)
     return found
 
 

@@ -243,7 +243,21 @@ _MEMBER_UPDATES: dict[str, dict[str, Any]] = {
     "MemberLeft": {"name": _keep_name, "left_at": lambda excluded: excluded.left_at},
 }
 
-_MEMBER_FIELDS = tuple(column.key for column in MEMBERS.columns)
+@dataclass(frozen=True, slots=True)
+class MemberSnapshot:
+    """A member's stored row, read-only (the `members` table's columns, in its order)."""
+
+    community: str
+    user_id: str
+    name: str | None
+    joined_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    message_count: int
+    is_bot: bool
+    left_at: datetime | None
+
+
 _MEMBER_GET = FastStatement(
     full_select(Member).where(
         Member.community == bindparam("community"), Member.user_id == bindparam("user_id")
@@ -279,12 +293,12 @@ class Members:
         self.session = session
         self.community = community
 
-    async def get(self, user_id: str) -> Member | None:
-        """The member's row as stored now (a snapshot: read it, don't change it)."""
+    async def get(self, user_id: str) -> MemberSnapshot | None:
+        """The member's row as stored now."""
         found = await _MEMBER_GET.rows(
             self.session, {"community": self.community, "user_id": user_id}
         )
-        return Member(**dict(zip(_MEMBER_FIELDS, found[0], strict=True))) if found else None
+        return MemberSnapshot(*found[0]) if found else None
 
     async def record(self, event: Event) -> None:
         """Update the member row an event tells about (joins, leaves, messages)."""
