@@ -50,6 +50,8 @@ class Result:
     errors: int
     core_events: int | None = None
     drain_seconds: float | None = None
+    cpu_ms: float | None = None  # server CPU time per request (load window incl. warm-up)
+    core_during_load: int | None = None  # events through the core when the load ended
 
     @property
     def rps(self) -> float:

@@ -2,10 +2,12 @@
 
 Ack path: every request is acknowledged before the core sees it. Bolt acks Events API requests by
 itself and runs our listener afterwards; the `/circle` command and button listeners call `ack()`
-first. Listeners only queue a job on the `Handoff`, whose single worker translates, enriches
-(user names, admin flags, channel names: cached lookups), and hands events to the core in order,
-retrying while the database is down. Redeliveries (`X-Slack-Retry-Num`, Socket Mode retries)
-carry the same ids, so the core inbox handles each event once.
+first. Listeners only queue the raw body on the `Handoff` (no translation before the ack), whose
+single worker translates, enriches (user names, admin flags, channel names: cached lookups), and
+hands events to the core in order, retrying while the database is down; events queued one after
+another are handed over as one batch (`Engine.handle_batch`, one transaction). Redeliveries
+(`X-Slack-Retry-Num`, Socket Mode retries) carry the same ids, so the core inbox handles each
+event once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.directory import Directory
 from adapters.slack.errors import calling
 from adapters.slack.execute import SlackExecutor
-from adapters.slack.handoff import Handoff
+from adapters.slack.handoff import Batched, Handoff
 from adapters.slack.home import Dashboard, home_view, load_dashboard
 from adapters.slack.interactive import shape_problem, translate_action, translate_command
 from adapters.slack.translate import (
@@ -188,10 +190,14 @@ class SlackAdapter:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: 400 for malformed bodies, 503 when full, else bolt (401 etc.)."""
-        if not self.handoff.has_room():
+        handoff = self.handoff
+        if not handoff.has_room():
             return web.json_response({"error": "busy, retry later"}, status=503)
-        with self.handoff.acking():
+        handoff.in_flight += 1  # `handoff.acking()` without a generator per request
+        try:
             return await self._handle_http(request)
+        finally:
+            handoff.acked()
 
     async def _handle_http(self, request: web.Request) -> web.Response:
         try:
@@ -214,7 +220,7 @@ class SlackAdapter:
     # ----- listeners (run after the ack) -----------------------------------------------------
 
     async def _on_event(self, body: dict[str, Any]) -> None:
-        self.handoff.offer(lambda: self._process_event(body))
+        self.handoff.offer(Batched(body, self._process_events))
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -229,18 +235,24 @@ class SlackAdapter:
 
     # ----- jobs run by the hand-off worker -----------------------------------------------------
 
-    async def _process_event(self, body: Mapping[str, Any]) -> None:
-        try:
-            opened = home_opened(body)
-            workspace = await self.directory.workspace()
-            event = translate_event(body, workspace=workspace) if opened is None else None
-        except SlackPayloadError as exc:
-            log.warning("slack: ignored an event of unexpected shape: %s", exc)
-            return
-        if opened is not None:
-            await self.publish_home(opened)
-        elif event is not None:
-            await self._deliver(event)
+    async def _process_events(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        """Translate and enrich event bodies in order; deliver runs of events as one batch."""
+        workspace = await self.directory.workspace()
+        events: list[Event] = []
+        for body in bodies:
+            try:
+                opened = home_opened(body)
+                event = translate_event(body, workspace=workspace) if opened is None else None
+            except SlackPayloadError as exc:
+                log.warning("slack: ignored an event of unexpected shape: %s", exc)
+                continue
+            if opened is not None:
+                await self._deliver_all(events)
+                events = []
+                await self.publish_home(opened)
+            elif event is not None:
+                events.append(await self.enrich(event))
+        await self._deliver_all(events)
 
     async def _process_command(self, body: Mapping[str, Any]) -> None:
         try:
@@ -266,9 +278,21 @@ class SlackAdapter:
             )
 
     async def _deliver(self, event: Event) -> None:
-        if self._sink is None:
+        await self._deliver_all([await self.enrich(event)])
+
+    async def _deliver_all(self, events: list[Event]) -> None:
+        """Enriched events to the core: one `handle_batch` when the sink is `Engine.handle`."""
+        sink = self._sink
+        if sink is None:
             raise RuntimeError("the Slack adapter has not been started")
-        await self._sink(await self.enrich(event))
+        if not events:
+            return
+        engine = getattr(sink, "__self__", None)
+        if len(events) > 1 and isinstance(engine, Engine) and sink == engine.handle:
+            await engine.handle_batch(events)
+            return
+        for event in events:
+            await sink(event)
 
     async def enrich(self, event: Event) -> Event:
         """Add the member's name and admin flag and the channel name (cached lookups)."""

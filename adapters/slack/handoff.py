@@ -15,6 +15,12 @@ job for long enough that core work takes at most `busy_share` of the time (the c
 same event loop, and its SQLite statements run inline). Once requests stop the worker runs at
 full speed again. The pause after one job never exceeds `max_pause`, so a steady stream of
 requests slows the core but never stops it.
+
+Batches: jobs offered as `Batched(item, handler)` (event deliveries) that are queued one after
+another with the same handler are taken together, up to `max_batch` (`busy_batch` while requests
+are arriving, so one batch never holds acks back for long), and handed to `handler` as one list
+(one core transaction instead of one per event). A batch that fails with anything but
+an outage is retried item by item, so one bad item never drops the others.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,11 +40,25 @@ from bot.storage.db import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
+BatchHandler = Callable[[list[Any]], Awaitable[None]]
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (DatabaseUnavailable, SQLAlchemyError)
 DEFAULT_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 DEFAULT_BUSY_SHARE = 0.1
 DEFAULT_MAX_PAUSE = 1.0
 DEFAULT_QUIET = 0.05
+DEFAULT_MAX_BATCH = 20
+DEFAULT_BUSY_BATCH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Batched:
+    """One item for `handler`; consecutive items with the same handler are handled together."""
+
+    item: Any
+    handler: BatchHandler
+
+    async def __call__(self) -> None:
+        await self.handler([self.item])
 
 
 class Handoff:
@@ -51,20 +73,27 @@ class Handoff:
         busy_share: float = DEFAULT_BUSY_SHARE,
         max_pause: float = DEFAULT_MAX_PAUSE,
         quiet: float = DEFAULT_QUIET,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        busy_batch: int = DEFAULT_BUSY_BATCH,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not 0 < busy_share <= 1:
             raise ValueError("busy_share must be in (0, 1]")
+        if min(max_batch, busy_batch) < 1:
+            raise ValueError("max_batch and busy_batch must be at least 1")
         self.capacity = capacity
         self.retry_delays = tuple(retry_delays) or (1.0,)
         self.max_failures = max_failures
         self.busy_share = busy_share
         self.max_pause = max_pause
         self.quiet = quiet
+        self.max_batch = max_batch
+        self.busy_batch = busy_batch
         self.clock = clock
         self.in_flight = 0
         self._last_ack = -float("inf")
         self._queue: asyncio.Queue[Job] | None = None
+        self._held: Job | None = None  # taken from the queue, not batchable with the last batch
         self._worker: asyncio.Task[None] | None = None
         self.outage = False
         self.dropped = 0
@@ -82,12 +111,21 @@ class Handoff:
         try:
             yield
         finally:
-            self.in_flight -= 1
-            self._last_ack = self.clock()
+            self.acked()
+
+    def acked(self) -> None:
+        """End of one request begun with `in_flight += 1` (the HTTP route's cheaper `acking`)."""
+        self.in_flight -= 1
+        self._last_ack = self.clock()
 
     def busy(self) -> bool:
         """True while requests are arriving: one in flight or one finished just now."""
         return self.in_flight > 0 or self.clock() - self._last_ack < self.quiet
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued and not yet started."""
+        return self.queue.qsize() + (self._held is not None)
 
     def has_room(self) -> bool:
         """False when the queue is full (the HTTP route then answers 503)."""
@@ -117,7 +155,7 @@ class Handoff:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), grace)
-        left = self.queue.qsize()
+        left = self.pending
         if left:
             log.warning("stopping with %d slack request(s) not handed to the core", left)
         self._worker.cancel()
@@ -127,14 +165,41 @@ class Handoff:
 
     async def _run(self) -> None:
         while True:
-            job = await self.queue.get()
+            jobs = await self._take()
             try:
                 started = self.clock()
-                await self._attempt(job)
+                await self._run_jobs(jobs)
                 spent = self.clock() - started
             finally:
-                self.queue.task_done()
+                for _ in jobs:
+                    self.queue.task_done()
             await self._yield_to_acks(spent)
+
+    async def _take(self) -> list[Job]:
+        """The next job, or the next run of `Batched` jobs of one handler (see the docstring)."""
+        first = self._held if self._held is not None else await self.queue.get()
+        self._held = None
+        jobs = [first]
+        if not isinstance(first, Batched):
+            return jobs
+        limit = self.busy_batch if self.busy() else self.max_batch
+        while len(jobs) < limit and not self.queue.empty():
+            job = self.queue.get_nowait()
+            if not (isinstance(job, Batched) and job.handler == first.handler):
+                self._held = job  # taken, so counted in `join()` until it has run
+                break
+            jobs.append(job)
+        return jobs
+
+    async def _run_jobs(self, jobs: list[Job]) -> None:
+        if len(jobs) == 1 or not isinstance(jobs[0], Batched):
+            await self._attempt(jobs[0])
+            return
+        handler = jobs[0].handler
+        items = [job.item for job in jobs if isinstance(job, Batched)]
+        if not await self._attempt(lambda: handler(items), max_failures=1, quiet=True):
+            for job in jobs:
+                await self._attempt(job)
 
     async def _yield_to_acks(self, spent: float) -> None:
         """Let pending requests run; while any is in flight, pause to keep the core's share."""
@@ -147,7 +212,11 @@ class Handoff:
                 return
             await asyncio.sleep(min(left, self.quiet))
 
-    async def _attempt(self, job: Job) -> None:
+    async def _attempt(
+        self, job: Job, *, max_failures: int | None = None, quiet: bool = False
+    ) -> bool:
+        """Run `job`, waiting out outages; False when it failed `max_failures` times (dropped)."""
+        limit = self.max_failures if max_failures is None else max_failures
         failures = 0
         outages = 0
         while True:
@@ -163,14 +232,17 @@ class Handoff:
                 continue
             except Exception:
                 failures += 1
-                if failures >= self.max_failures:
+                if failures >= limit:
+                    if quiet:
+                        log.warning("a slack batch failed; retrying one by one", exc_info=True)
+                        return False
                     self.dropped += 1
                     log.exception("a slack request failed %d times; dropping it", failures)
-                    return
+                    return False
                 log.warning("a slack request failed; retrying", exc_info=True)
                 await asyncio.sleep(self.retry_delays[0])
                 continue
             if self.outage:
                 log.info("core available again")
             self.outage = False
-            return
+            return True
