@@ -33,16 +33,16 @@ CUT_CHUNK = 64  # inbox keys recorded at a time when a batch may be cut
 
 DEADLINE_GROUP = 25
 """Claimed deadlines run this many to a transaction."""
+Outgoing = list[tuple[str, str | None, Action, datetime]]
+"""Actions of due deadlines to store: (outbox key, rule, action, time)."""
 
 
 class DeadlineFailed(Exception):
-    """A rule raised on a due deadline; the deadline's group runs again without it."""
+    """A rule raised on a due deadline (args: rule, key); its group runs again without it."""
 
     def __init__(self, deadline_id: int, rule: str, key: str) -> None:
         super().__init__(rule, key)
         self.deadline_id = deadline_id
-        self.rule = rule
-        self.key = key
 
 
 class RuleFailed(Exception):
@@ -300,18 +300,14 @@ class Engine:
             try:
                 async with self.database.session() as session:
                     rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
-                    outgoing: list[tuple[str, str | None, Action, datetime]] = []
+                    outgoing: Outgoing = []
                     ran = 0
                     for row in rows:
                         ran += await self._run_deadline(session, row, outgoing)
                     await enqueue_many(session, outgoing)  # one statement for the group
                 return ran
             except DeadlineFailed as failure:
-                log.exception(
-                    "rule %s failed on deadline %s; it is retried after its lease",
-                    failure.rule,
-                    failure.key,
-                )
+                log.exception("rule %s failed on deadline %s (retried later)", *failure.args)
                 failed.add(failure.deadline_id)
             except (OperationalError, DBAPIError) as exc:
                 if is_transient_conflict(exc) and conflicts < MAX_CONFLICT_RETRIES:
@@ -324,7 +320,7 @@ class Engine:
         self,
         session: AsyncSession,
         row: repos.DueDeadline,
-        outgoing: list[tuple[str, str | None, Action, datetime]],
+        outgoing: Outgoing,
     ) -> int:
         """Run one taken deadline; its actions are added to `outgoing` (stored by the caller)."""
         now = self.clock.now()
@@ -339,11 +335,9 @@ class Engine:
         ctx = self._context(session, rule, row.community, now, self.capabilities(row.community))
         try:
             actions = await rule.on_due(item, ctx)
-        except (OperationalError, DBAPIError) as exc:
-            if is_transient_conflict(exc):
-                raise  # the whole group is retried
-            raise DeadlineFailed(row.id, rule.name, row.key) from exc
         except Exception as exc:
+            if isinstance(exc, OperationalError | DBAPIError) and is_transient_conflict(exc):
+                raise  # a conflict with another replica: the whole group is retried
             raise DeadlineFailed(row.id, rule.name, row.key) from exc
         stamp = row.due_at.isoformat()
         for index, action in enumerate(actions):
