@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted
 from bot.storage.fast import FastStatement, adopt, full_select
-from bot.text.exchange import ChatLine
+from bot.text.exchange import ChatLine, OpenQuestion
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
 TEXT_LIMIT = 1000
@@ -69,7 +69,7 @@ _FORGET_ONE = FastStatement(
     )
 )
 _CANDIDATES = FastStatement(
-    full_select(Question)
+    select(_Q.message_id, _Q.asker, _Q.asked_at, _Q.thread)
     .where(
         _Q.community == bindparam("community"),
         _Q.channel == bindparam("channel"),
@@ -211,8 +211,9 @@ def _adopt(session: AsyncSession, rows: list[tuple[Any, ...]]) -> list[Question]
 
 async def answer_candidates(
     session: AsyncSession, *, community: str, event: MessagePosted, window: timedelta
-) -> list[Question]:
-    """Open questions of the channel this message could answer, oldest first."""
+) -> list[OpenQuestion]:
+    """Open questions of the channel this message could answer, oldest first (plain values:
+    load the one an answer is found for with `by_message`)."""
     targets = [t for t in (event.thread, event.reply_to) if t]
     params = {
         "community": community,
@@ -222,8 +223,7 @@ async def answer_candidates(
         "t1": targets[0] if targets else None,
         "t2": targets[1] if len(targets) > 1 else None,
     }
-    rows = await _CANDIDATES.rows(session, params)
-    return [q for q in _adopt(session, rows) if q.state == OPEN] if rows else []
+    return [OpenQuestion(*row) for row in await _CANDIDATES.rows(session, params)]
 
 
 async def askers_live(

@@ -113,11 +113,10 @@ class Questions(Rule):
             session, community=community, channel=event.channel, since=horizon
         )
         known = {r.user for r in recent}
-        candidates = await tracking.answer_candidates(
+        opened = await tracking.answer_candidates(
             session, community=community, event=event, window=settings.answer_window
         )
-        by_id = {q.message_id: q for q in candidates}
-        opened = [OpenQuestion(q.message_id, q.asker, q.asked_at, q.thread) for q in candidates]
+        by_id = {q.id: q for q in opened}
         signals = find_answers(line, opened, window=settings.answer_window, known_users=known)
         if signals:
             helped = await tracking.recent_askers(
@@ -128,10 +127,11 @@ class Questions(Rule):
             )
             signals = [s for s in signals if not _helping(s, by_id[s.question_id], helped)]
         for signal in signals:
-            row = by_id[signal.question_id]
-            await tracking.mark_answered(
-                ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
-            )
+            row = await tracking.by_message(session, community, signal.question_id)
+            if row is not None:
+                await tracking.mark_answered(
+                    ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
+                )
         mine = await tracking.askers_live(
             session,
             community=community,
@@ -315,7 +315,9 @@ def _tagging_answered(handler: CommandHandler) -> CommandHandler:
     return answered
 
 
-def _helping(signal: AnswerSignal, row: Question, helped: dict[str, set[str | None]]) -> bool:
+def _helping(
+    signal: AnswerSignal, row: Question | OpenQuestion, helped: dict[str, set[str | None]]
+) -> bool:
     """The signal belongs to the exchange where the asker helps the other member with theirs.
 
     `helped` maps each recent asker to who answered them (None: nobody yet). When the asker of
