@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,22 +68,31 @@ _FORGET_ONE = FastStatement(
         LINES.c.community == bindparam("community"), LINES.c.message_id == bindparam("message_id")
     )
 )
+
+
+_CANDIDATE_COLUMNS = (_Q.message_id, _Q.asker, _Q.asked_at, _Q.thread, _Q.id, _Q.state, _Q.channel)
+
+
+def _by(where: Any) -> Any:
+    return select(*_CANDIDATE_COLUMNS).where(_Q.community == bindparam("community"), where)
+
+
+# index lookups, not one OR that would scan every open question of the channel: the channel's
+# recent open questions, and the questions asked by or in the message replied to (state and
+# channel of those are checked after, so their lookup stays on its own index)
 _CANDIDATES = FastStatement(
-    select(_Q.message_id, _Q.asker, _Q.asked_at, _Q.thread)
-    .where(
-        _Q.community == bindparam("community"),
-        _Q.channel == bindparam("channel"),
-        _Q.state == bindparam("open"),
-        or_(
-            _Q.asked_at >= bindparam("since"),
-            _Q.message_id == bindparam("t1"),
-            _Q.message_id == bindparam("t2"),
-            _Q.thread == bindparam("t1"),
-            _Q.thread == bindparam("t2"),
+    union(
+        _by(_Q.asked_at >= bindparam("since")).where(
+            _Q.channel == bindparam("channel"), _Q.state == bindparam("open")
         ),
-    )
-    .order_by(_Q.asked_at, _Q.id)
+        _by(_Q.message_id == bindparam("t1")),
+        _by(_Q.message_id == bindparam("t2")),
+        _by(_Q.thread == bindparam("t1")),
+        _by(_Q.thread == bindparam("t2")),
+    ).order_by("asked_at", "id")
 )
+
+
 _ASKERS_LIVE = FastStatement(
     full_select(Question)
     .where(
@@ -223,7 +232,8 @@ async def answer_candidates(
         "t1": targets[0] if targets else None,
         "t2": targets[1] if len(targets) > 1 else None,
     }
-    return [OpenQuestion(*row) for row in await _CANDIDATES.rows(session, params)]
+    rows = await _CANDIDATES.rows(session, params)
+    return [OpenQuestion(*row[:4]) for row in rows if row[5] == OPEN and row[6] == event.channel]
 
 
 async def askers_live(
