@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, null, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
-from bot.storage.fast import FastStatement, full_select
+from bot.storage.fast import FastStatement, adopt, full_select
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
 from bot.storage.sql import (
     dialect_name,
@@ -78,6 +78,14 @@ _CANCEL_DEADLINE = FastStatement(
     )
 )
 
+_GET_DEADLINE = FastStatement(
+    full_select(Deadline).where(
+        Deadline.community == bindparam("community"),
+        Deadline.rule == bindparam("rule"),
+        Deadline.key == bindparam("key"),
+    )
+)
+
 
 class Deadlines:
     """Durable deadlines of one rule in one community."""
@@ -120,7 +128,9 @@ class Deadlines:
         )
 
     async def get(self, key: str) -> Deadline | None:
-        return (await self.session.scalars(select(Deadline).where(*self._where(key)))).first()
+        params = {"community": self.community, "rule": self.rule, "key": key}
+        rows = await _GET_DEADLINE.rows(self.session, params)
+        return adopt(self.session, Deadline, rows)[0] if rows else None
 
     def _where(self, key: str) -> tuple[Any, ...]:
         return (
@@ -242,6 +252,7 @@ _MEMBER_UPDATES: dict[str, dict[str, Any]] = {
     },
     "MemberLeft": {"name": _keep_name, "left_at": lambda excluded: excluded.left_at},
 }
+
 
 @dataclass(frozen=True, slots=True)
 class MemberSnapshot:

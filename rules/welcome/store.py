@@ -6,13 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
+from bot.storage.fast import FastStatement, adopt, full_select
 from bot.storage.models import Deadline
 from rules.welcome.models import Newcomer
 
 RULE = "welcome"
+_NEWCOMER = FastStatement(
+    full_select(Newcomer).where(
+        Newcomer.community == bindparam("community"), Newcomer.user_id == bindparam("user")
+    )
+)
+_JOINS_SINCE = FastStatement(
+    select(func.count()).where(
+        Newcomer.community == bindparam("community"),
+        Newcomer.last_joined_at >= bindparam("since"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,12 @@ def follow_up_key(user: str) -> str:
 
 
 async def get(session: AsyncSession, community: str, user: str) -> Newcomer | None:
-    return await session.get(Newcomer, (community, user))
+    """The member's welcome record (the session's own copy when it has one)."""
+    held = session.sync_session.identity_map.get(identity_key(Newcomer, (community, user)))
+    if isinstance(held, Newcomer):
+        return held
+    rows = await _NEWCOMER.rows(session, {"community": community, "user": user})
+    return adopt(session, Newcomer, rows)[0] if rows else None
 
 
 async def record_join(
@@ -103,10 +121,8 @@ async def record_join(
 
 async def joins_since(session: AsyncSession, community: str, *, since: datetime) -> int:
     """How many members joined (or rejoined) since `since`."""
-    query = select(func.count()).where(
-        Newcomer.community == community, Newcomer.last_joined_at >= since
-    )
-    return int(await session.scalar(query) or 0)
+    rows = await _JOINS_SINCE.rows(session, {"community": community, "since": since})
+    return int(rows[0][0] or 0) if rows else 0
 
 
 async def burst_pending(session: AsyncSession, community: str) -> Sequence[Newcomer]:
