@@ -9,15 +9,22 @@ from functools import lru_cache
 
 from bot.text.questions import MAX_SCAN_CHARS, lexicon
 
-__all__ = ["NickIndex", "addressed_users", "nick_index", "nick_key"]
+__all__ = ["NickIndex", "addressed_users", "nick_index", "nick_key", "same_member_key"]
 
 _AT_NICK = re.compile(r"(?<![\w@])@([^\s:,;!?()<>]{1,40})")
 _STRIP_LEAD = "@<([{\"'"
 _STRIP_TRAIL = ":,;.!?>)]}\"'"
 _MIN_PREFIX = 3
 """A shortened nick ('Tex:' for 'Tex-Twil') must keep this many characters and end in ':' or ','."""
+_MIN_TYPO_LENGTH = 5
+"""A 'nick:' one letter off a known nick ('natfallo:' for 'Nafallo') is that nick from here on."""
 _LEAD_SLOTS = 4
 """Nicks are looked for among the first tokens only (lists like 'alice, bob: ...')."""
+
+_REFERENCE_WORDS = frozenset(
+    "with to from like than as of for about by at on con de para por sobre como".split()
+)
+"""A trailing nick after one of these is talked about, not to ('agreed with bob')."""
 
 
 @lru_cache(maxsize=8192)
@@ -28,10 +35,17 @@ def nick_key(name: str) -> str:
     return key or folded.strip()
 
 
+def same_member_key(name: str) -> str:
+    """The nick key without trailing digits: IRC variants of one member ('bob1', 'Bob_') agree."""
+    key = nick_key(name)
+    root = key.rstrip("0123456789")
+    return root if len(root) >= _MIN_PREFIX else key
+
+
 class NickIndex:
     """Known names by nick key and by unique prefix, built once so each lookup is O(1)."""
 
-    __slots__ = ("_names", "_prefixes")
+    __slots__ = ("_deletes", "_names", "_prefixes")
 
     def __init__(self, known_users: Iterable[str] = ()) -> None:
         names: dict[str, list[str]] = {}
@@ -44,8 +58,14 @@ class NickIndex:
             for end in range(_MIN_PREFIX, len(key)):
                 prefix = key[:end]
                 prefixes[prefix] = key if prefix not in prefixes else None
+        deletes: dict[str, str | None] = {}
+        for key in names:
+            if len(key) >= _MIN_TYPO_LENGTH:
+                for variant in _one_deleted(key):
+                    deletes[variant] = key if deletes.get(variant, key) == key else None
         self._names = names
         self._prefixes = prefixes
+        self._deletes = deletes
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -62,7 +82,29 @@ class NickIndex:
             unique = self._prefixes.get(key)
             if unique is not None:
                 return self._names[unique]
+        if punctuated and len(key) >= _MIN_TYPO_LENGTH:
+            return self._typo(key)
         return []
+
+    def _typo(self, key: str) -> list[str]:
+        """The one known name a token misses by one letter ('natfallo:' for 'Nafallo')."""
+        found: set[str | None] = set()
+        if key in self._deletes:
+            found.add(self._deletes[key])
+        for variant in _one_deleted(key):
+            if variant in self._names:
+                found.add(variant)
+            if variant in self._deletes:
+                found.add(self._deletes[variant])
+        if len(found) != 1 or None in found:
+            return []
+        (unique,) = found
+        assert unique is not None
+        return self._names[unique]
+
+
+def _one_deleted(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
 
 
 @lru_cache(maxsize=256)
@@ -91,7 +133,8 @@ def addressed_users(
 
     Recognised: ``nick: ...``, ``nick, ...``, ``alice, bob: ...``, ``@nick`` anywhere, a bare
     known nick at the start (unless it is an everyday word), a nick after a leading courtesy
-    ('thanks bob', 'gracias ana') and a trailing nick ('... | bob', 'thanks, bob!').
+    ('thanks bob', 'gracias ana') and a trailing nick ('... | bob', 'thanks, bob!'), unless a
+    preposition puts it in the third person ('agreed with bob', 'ask bob for it').
     Matching is case-insensitive and ignores punctuation around and inside the nick.
     Pass a prebuilt `NickIndex` (or the same set of names again: indexes are cached) so the
     cost per message is proportional to its words, not to the number of known users.
@@ -133,6 +176,7 @@ def addressed_users(
             continue
         break
     last = tokens[-1].lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
-    if len(tokens) > 1 and not _is_common(last):
+    before = tokens[-2].casefold() if len(tokens) > 1 else ""
+    if len(tokens) > 1 and not _is_common(last) and before not in _REFERENCE_WORDS:
         add(index.lookup(last, punctuated=False))
     return tuple(found)

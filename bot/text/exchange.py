@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
-from bot.text.questions import is_question
+from bot.text.questions import FIRST_PERSON, WORD_RE, is_question, lexicon, prose
 
 __all__ = [
     "AnswerKind",
@@ -20,10 +20,17 @@ __all__ = [
     "OpenQuestion",
     "find_answers",
     "is_follow_up_in_exchange",
+    "is_own_request",
 ]
 
 BEING_HELPED = timedelta(minutes=4)
 """An unaddressed line this soon after another member addressed its author is a follow-up."""
+
+TURN_WINDOW = timedelta(minutes=10)
+"""How long the asker's words to another member wait for that member's reply (their turn)."""
+
+NAMED_SLOTS = 6
+"""Members named among this many first words take part in the line's exchange."""
 
 AnswerKind = Literal["thread_reply", "platform_reply", "addressed", "asker_engaged"]
 
@@ -100,7 +107,12 @@ def find_answers(
                 signals.append(AnswerSignal(question.id, line.user, "thread_reply"))
             elif line.reply_to is not None and line.reply_to == question.id:
                 signals.append(AnswerSignal(question.id, line.user, "platform_reply"))
-            elif in_time and asker_key in addressed_keys and _same_place(line, question):
+            elif (
+                in_time
+                and asker_key in addressed_keys
+                and _same_place(line, question)
+                and not _belongs_elsewhere(line, question, addressed_keys, recent, known)
+            ):
                 signals.append(AnswerSignal(question.id, line.user, "addressed"))
             continue
         if not in_time or not _same_place(line, question):
@@ -115,21 +127,125 @@ def find_answers(
 def _responded(
     member: str, question: OpenQuestion, recent: Sequence[ChatLine], known: NickIndex
 ) -> bool:
-    """Whether ``member`` posted since the question, once without addressing someone else."""
+    """Whether ``member`` posted since the question, once without addressing someone else.
+
+    A line where the member asks for help with something of their own ('I can't install X, any
+    ideas?') is no response: the asker talking to them then is helping, not being helped. Nor is
+    the member's first line after the asker said something to them ('bob: try purge'): that line
+    takes up the asker's words, as in ``_answers_other_turn``.
+    """
     member_key, asker_key = nick_key(member), nick_key(question.asker)
+    pending = False
     for line in recent:
-        if line.is_bot or nick_key(line.user) != member_key or line.at < question.at:
-            continue
-        if line.id == question.id:
+        speaker = nick_key(line.user)
+        if line.is_bot or speaker not in (member_key, asker_key):
             continue
         targets = {
             nick_key(n)
             for n in addressed_users(line.text, mentions=line.mentions, known_users=known)
         }
+        if speaker == asker_key:
+            if member_key in targets and question.at - line.at <= TURN_WINDOW:
+                pending = not is_question(line.text)
+            continue
+        if pending:
+            pending = False  # the member's reply to the asker's words to them
+            continue
+        if line.at < question.at or line.id == question.id or is_own_request(line.text):
+            continue
         targets.discard(member_key)
         if not targets or asker_key in targets:
             return True
     return False
+
+
+def _belongs_elsewhere(
+    line: ChatLine,
+    question: OpenQuestion,
+    addressed_keys: set[str],
+    recent: Sequence[ChatLine],
+    known: NickIndex,
+) -> bool:
+    """Another member addresses the asker, but in some other exchange than the question.
+
+    - the member asks the asker for help with their own problem ('alice: I'm trying to save X
+      and get Y, any idea?');
+    - the member takes up the asker's own words to them (``_answers_other_turn``);
+    - the line also addresses a third member whom the asker has talked to since the question
+      ('bob: carol adding her to the group is better'): that group's exchange, where the asker
+      is helping someone else.
+    """
+    if is_own_request(line.text) or _answers_other_turn(line, question, recent, known):
+        return True
+    member_key, asker_key = nick_key(line.user), nick_key(question.asker)
+    others = (addressed_keys | _named(line.text, known)) - {member_key, asker_key}
+    if not others:
+        return False
+    for earlier in recent:
+        if earlier.is_bot or nick_key(earlier.user) != asker_key or earlier.at < question.at:
+            continue
+        if earlier.id == question.id or line.at - earlier.at > TURN_WINDOW:
+            continue
+        targets = addressed_users(earlier.text, mentions=earlier.mentions, known_users=known)
+        if others & {nick_key(n) for n in targets}:
+            return True
+    return False
+
+
+def _named(text: str, known: NickIndex) -> set[str]:
+    """Keys of known members named among the first words ('bob: carol dave, try X')."""
+    names: set[str] = set()
+    for token in text.split()[:NAMED_SLOTS]:
+        word = token.strip(":,;.!?<>()@")
+        if len(word) >= 3:
+            names.update(nick_key(n) for n in known.lookup(word, punctuated=False))
+    return names
+
+
+def is_own_request(text: str) -> bool:
+    """A help request about the author's own problem: it asks for help or reports a problem
+    ('I'm trying to...', 'my wifi doesn't work') in the first person. A reply that merely ends in
+    a question ('I'd go xfs. ext4?') is not one."""
+    if not is_question(text):
+        return False
+    body = prose(text)
+    lex = lexicon()
+    if not (lex.help_re.search(body) or lex.problem_re.search(body)):
+        return False
+    return any(w in FIRST_PERSON for w in WORD_RE.findall(body))
+
+
+def _answers_other_turn(
+    line: ChatLine, question: OpenQuestion, recent: Sequence[ChatLine], known: NickIndex
+) -> bool:
+    """``line`` (another member addressing the asker) replies to the asker's own words to them.
+
+    When the asker last addressed that member with a statement (helping or chatting, say
+    'bob: sudo dpkg --purge foo') and the member had not addressed the asker since, the member's
+    next words to the asker take up that turn: their exchange, not an answer to the question the
+    asker put to the room. A statement the asker made to them in reply to an earlier turn of
+    theirs is answered already, and an asker's question to them ('bob: any idea?') invites the
+    answer, so neither counts.
+    """
+    member_key, asker_key = nick_key(line.user), nick_key(question.asker)
+    pending = False
+    for earlier in recent:
+        if earlier.is_bot or earlier.id == line.id or earlier.at > line.at:
+            continue
+        if line.at - earlier.at > TURN_WINDOW:
+            continue
+        speaker = nick_key(earlier.user)
+        if speaker not in (member_key, asker_key):
+            continue
+        targets = {
+            nick_key(n)
+            for n in addressed_users(earlier.text, mentions=earlier.mentions, known_users=known)
+        }
+        if speaker == member_key and asker_key in targets:
+            pending = False  # the member has taken their turn
+        elif speaker == asker_key and member_key in targets:
+            pending = not is_question(earlier.text)
+    return pending
 
 
 def is_follow_up_in_exchange(

@@ -11,7 +11,9 @@ from importlib import resources
 import yaml
 
 __all__ = [
+    "FIRST_PERSON",
     "QUESTION_THRESHOLD",
+    "WORD_RE",
     "Lexicon",
     "is_code_only",
     "is_greeting",
@@ -34,7 +36,7 @@ _SUBJECTS = frozenset(
     "i you we they he she it there this that these those anyone anybody someone somebody"
     " any my your the a an u ya".split()
 )
-_FIRST_PERSON = frozenset(
+FIRST_PERSON = frozenset(
     "i i'm im i've ive i'd me my mine we our us yo mi mis me tengo estoy".split()
 )
 
@@ -43,8 +45,9 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"(?:https?://|www\.)\S+|<https?://[^>]*>", re.IGNORECASE)
 _PLATFORM_MENTION = re.compile(r"<[@#!][^>]{1,80}>|(?<!\w)@[\w.\-|\[\]`^{}]{1,40}")
 _LEADING_NICK = re.compile(r"^[^\s:,]{1,40}:\s+")
-_CLAUSE_SPLIT = re.compile(r"[.!?;:,()\n\u00bf\u00a1]+|\s[-\u2013\u2014]+\s")
-_WORD = re.compile(r"[a-z0-9\u00f1][a-z0-9'\u00f1]*")
+_CLAUSE_SPLIT = re.compile(r"[!?;:,()\n\u00bf\u00a1]+|\.+(?=\s|$)|\s[-\u2013\u2014]+\s")
+"""Clause ends; a dot only ends one before a space ("1.tex" and "v2.0" stay whole)."""
+WORD_RE = re.compile(r"[a-z0-9\u00f1][a-z0-9'\u00f1]*")
 _PROSE_WORD = re.compile(r"^[a-z\u00f1]{2,}(?:'[a-z]{1,2})?[.,!?:;]*$")
 _COMMAND_START = re.compile(r"^\s*(?:[!/][a-z]|\$ |# |>>> |sudo |apt(?:-get)? |cd |ls |cat |grep )")
 _BOT_COMMAND = re.compile(r"^\s*[!/][a-z]", re.IGNORECASE)
@@ -79,7 +82,7 @@ def _fold(text: str) -> str:
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
     alternatives = sorted({_fold(p) for p in phrases}, key=len, reverse=True)
     body = "|".join(re.escape(p) for p in alternatives)
-    return re.compile(rf"(?<![\w']){body}(?![\w'])")
+    return re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")  # the boundaries bind every phrase
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +118,7 @@ def lexicon() -> Lexicon:
     )
 
 
+@lru_cache(maxsize=4096)  # one message is normalized by several checks in a row
 def normalize(text: str) -> str:
     """NFKC, typographic quotes to ASCII, accent-folded lowercase, collapsed spaces."""
     text = unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS])
@@ -122,6 +126,7 @@ def normalize(text: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", _fold(text)).strip()
 
 
+@lru_cache(maxsize=4096)
 def prose(text: str) -> str:
     """The normalized message without code, URLs, mentions or a leading 'nick:'."""
     text = _FENCE.sub(" ", text[:MAX_SCAN_CHARS])
@@ -133,7 +138,7 @@ def prose(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return WORD_RE.findall(text)
 
 
 def _only_from(text: str, allowed: frozenset[str], phrase_re: re.Pattern[str]) -> bool:
@@ -232,7 +237,7 @@ def question_score(text: str, *, is_bot: bool = False) -> float:
     if lex.help_re.search(body):
         score += 0.6
     if lex.problem_re.search(body):
-        first_person = any(w in _FIRST_PERSON for w in words)
+        first_person = any(w in FIRST_PERSON for w in words)
         score += 0.55 if first_person else 0.3
     if len(words) < 3 and not marks:
         score *= 0.5

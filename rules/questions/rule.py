@@ -18,7 +18,7 @@ from bot.events import (
     TagsChanged,
 )
 from bot.rule import Command, CommandHandler, Rule
-from bot.text.addressing import addressed_users, nick_key
+from bot.text.addressing import addressed_users, nick_key, same_member_key
 from bot.text.exchange import (
     AnswerSignal,
     ChatLine,
@@ -117,7 +117,9 @@ class Questions(Rule):
             session, community=community, event=event, window=settings.answer_window
         )
         by_id = {q.id: q for q in opened}
-        signals = find_answers(line, opened, window=settings.answer_window, known_users=known)
+        signals = find_answers(
+            line, opened, window=settings.answer_window, known_users=known, recent=recent
+        )
         if signals:
             helped = await tracking.recent_askers(
                 session,
@@ -320,17 +322,18 @@ def _helping(
 ) -> bool:
     """The signal belongs to the exchange where the asker helps the other member with theirs.
 
-    `helped` maps each recent asker to who answered them (None: nobody yet). When the asker of
-    `row` is helping member B (B asked, and the asker answered B or B still waits), B talking to
-    the asker, or the asker talking to B, is B's exchange, not an answer to the asker's question.
+    `helped` maps each recent asker to who answered them (None: nobody yet). When member B has a
+    live question of their own, the asker talking to B is taking part in B's question; and when
+    the asker answered B, B talking to the asker is B's exchange. Neither answers the asker's
+    question. Nicks compare as the same member across IRC variants ('bob' and 'bob1').
     """
     other = signal.answered_by
     if other not in helped:
         return False
-    answered_by = helped[other]
     if signal.kind == "asker_engaged":
-        return None in answered_by or row.asker in answered_by
-    return signal.kind == "addressed" and row.asker in answered_by
+        return True
+    helpers = {same_member_key(name) for name in helped[other] if name is not None}
+    return signal.kind == "addressed" and same_member_key(row.asker) in helpers
 
 
 def _starts_with_a_nick(text: str) -> bool:

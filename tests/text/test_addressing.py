@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
+from bot.text.addressing import (
+    NickIndex,
+    addressed_users,
+    nick_index,
+    nick_key,
+    same_member_key,
+)
 
 KNOWN = ["ActionParsnip", "max82fr", "|trey|", "Tex-Twil", "[[mandrix]]", "home", "ana", "Bob"]
 
@@ -74,3 +80,50 @@ def test_hostile_input_never_raises(text: str, known: list[str], mentions: list[
     result = addressed_users(text, mentions=mentions, known_users=known)
     assert isinstance(result, tuple)
     assert len(set(result)) == len(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("natfallo: alright", ("Nafallo",)),  # one letter too many
+        ("nafalo: ok", ("Nafallo",)),  # one letter missing
+        ("nafello, ok", ("Nafallo",)),  # one letter wrong
+        ("natfallo alright", ()),  # a typo counts only in the 'nick:' form
+        ("xyzzy: hello", ()),
+    ],
+)
+def test_a_nick_one_letter_off_is_that_member(text: str, expected: tuple[str, ...]) -> None:
+    assert addressed_users(text, known_users=["Nafallo", "phill"]) == expected
+
+
+def test_a_typo_close_to_two_members_matches_neither() -> None:
+    assert addressed_users("marcs: hi", known_users=["marcus", "marco"]) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xkill is good to know.. agreed with bob", ()),
+        ("ask about it to bob", ()),
+        ("thanks, bob!", ("bob",)),
+        ("that is in the wiki | bob", ("bob",)),
+    ],
+)
+def test_a_trailing_nick_after_a_preposition_is_talked_about(
+    text: str, expected: tuple[str, ...]
+) -> None:
+    assert addressed_users(text, known_users=["bob", "alice"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("ActionParsnip1", "ActionParsnip", True),
+        ("bob_", "Bob", True),
+        ("bob1", "bob", True),
+        ("alice", "alicia", False),
+        ("r2", "r3", False),
+    ],
+)
+def test_same_member_key_joins_irc_nick_variants(a: str, b: str, same: bool) -> None:
+    assert (same_member_key(a) == same_member_key(b)) is same

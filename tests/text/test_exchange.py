@@ -13,6 +13,7 @@ from bot.text.exchange import (
     OpenQuestion,
     find_answers,
     is_follow_up_in_exchange,
+    is_own_request,
 )
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
@@ -174,3 +175,87 @@ def test_random_streams_never_raise(rows: list[tuple[str, str, int, bool]]) -> N
     for index, (user, text, minute, bot) in enumerate(sorted(rows, key=lambda r: r[2])):
         observation = channel.observe(line(str(index), user, text, minute=minute, is_bot=bot))
         assert all(signal.answered_by for signal in observation.answers)
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        ("I'm trying to save java to my disk and it says bad command", True),
+        ("my wifi doesn't work after the upgrade, any idea?", True),
+        ("disk is cheap. I'd go xfs. ext4?", False),  # a reply ending in a question
+        ("which version do you run?", False),
+        ("ok thanks", False),
+    ],
+)
+def test_is_own_request(text: str, own: bool) -> None:
+    assert is_own_request(text) is own
+
+
+@pytest.mark.parametrize(
+    ("recent", "expected"),
+    [
+        # alice told bob something before asking the room: bob's words take up that turn
+        ([line("0", "alice", "bob: sudo dpkg --purge foo", minute=-1)], []),
+        # bob had replied to it already: his next words to alice are about her question
+        (
+            [
+                line("0", "alice", "bob: sudo dpkg --purge foo", minute=-3),
+                line("0b", "bob", "alice: done", minute=-2),
+            ],
+            [AnswerSignal("q", "bob", "addressed")],
+        ),
+        # alice asked bob something: his reply answers
+        (
+            [line("0", "alice", "bob: any idea about my launcher?", minute=0)],
+            [AnswerSignal("q", "bob", "addressed")],
+        ),
+        # long ago: forgotten
+        (
+            [line("0", "alice", "bob: sudo dpkg --purge foo", minute=-20)],
+            [AnswerSignal("q", "bob", "addressed")],
+        ),
+    ],
+)
+def test_reply_to_the_askers_own_words_is_no_answer(
+    recent: list[ChatLine], expected: list[AnswerSignal]
+) -> None:
+    new = line("2", "bob", "alice: ok, it is gone now", minute=2)
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS, recent=recent) == expected
+
+
+def test_own_request_addressed_to_the_asker_is_no_answer() -> None:
+    new = line("1", "carol", "alice: I'm trying to install java and it fails, any idea?")
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS) == []
+
+
+def test_line_to_the_asker_and_a_member_the_asker_helps_is_their_exchange() -> None:
+    recent = [line("1", "alice", "carol, sudo nano /etc/sudoers", minute=1)]
+    new = line("2", "bob", "alice: carol should use visudo instead", minute=2)
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS, recent=recent) == []
+    alone = line("3", "bob", "alice: use visudo instead", minute=2)
+    assert find_answers(alone, [Q], window=WINDOW, known_users=USERS, recent=recent) == [
+        AnswerSignal("q", "bob", "addressed")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("recent", "expected"),
+    [
+        # bob only replied to alice's earlier words to him: no evidence he responded to the question
+        (
+            [
+                line("0", "alice", "bob: try freetds", minute=-1),
+                line("1", "bob", "thanks mate", minute=1),
+            ],
+            [],
+        ),
+        # bob asked for help with his own problem: alice talking to him is helping him
+        ([line("1", "bob", "I'm trying to install java, any idea?", minute=1)], []),
+        ([line("1", "bob", "use nano", minute=1)], [AnswerSignal("q", "bob", "asker_engaged")]),
+    ],
+)
+def test_asker_engaged_needs_a_response_to_the_question(
+    recent: list[ChatLine], expected: list[AnswerSignal]
+) -> None:
+    new = line("2", "alice", "bob: that is not the greatest, but ok", minute=2)
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS, recent=recent) == expected

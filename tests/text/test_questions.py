@@ -155,3 +155,35 @@ def test_any_text_never_raises(text: str) -> None:
 def test_huge_input_is_handled(chunk: str, repeat: int) -> None:
     text = (chunk + " how? ") * repeat
     assert 0.0 <= question_score(text) <= 1.0
+
+
+def test_a_dot_inside_a_word_does_not_end_a_clause() -> None:
+    text = (
+        "just wondering, if I had a folder of files named 1.tex, 2.tex, 3.tex, 4.tex, 5.tex,"
+        " 6.tex, 7.tex, what would I use to loop over them in bash"
+    )
+    assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["stupid question but what does the sticky bit do", "quick question: is ext4 stable"]
+)
+def test_phrases_announcing_a_question(text: str) -> None:
+    assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "solved"),
+    [
+        ("the tty is empty", False),  # 'ty' inside words is no thanks
+        ("that's pretty odd", False),
+        ("ty", True),
+        ("ok it works now", True),
+    ],
+)
+def test_phrases_match_whole_words_only(text: str, solved: bool) -> None:
+    assert says_solved(text) is solved
+
+
+def test_a_nick_containing_a_problem_word_reports_no_problem() -> None:
+    assert not is_question("error404notfound, disk is cheap. I'd go xfs")
