@@ -198,6 +198,11 @@ def full_select(model: type[Any]) -> Select[Any]:
     return select(*model.__table__.columns)
 
 
+async def runs_inline(session: AsyncSession) -> bool:
+    """Whether fast statements of this session run straight on sqlite3 (one statement is cheap)."""
+    return await _sqlite3(session) is not None
+
+
 async def _sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
     """The session's inline sqlite3 connection (after flushing pending ORM changes), or None."""
     if not session.sync_session._is_clean():  # what autoflush checks

@@ -11,10 +11,11 @@ from sqlalchemy import Table, and_, bindparam, delete, func, null, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
-from bot.storage.fast import FastStatement, adopt, full_select
+from bot.storage.fast import FastStatement, adopt, full_select, runs_inline
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
 from bot.storage.sql import (
     dialect_name,
+    fast_insert_ignore,
     fast_upsert,
     insert_ignore,
     insert_ignore_returning,
@@ -37,6 +38,8 @@ async def first_time_seen_many(
 ) -> set[str]:
     """Record event keys in one statement; the keys not handled before (each once)."""
     unique = sorted(set(keys))  # one order for every replica: no deadlock between batches
+    if await runs_inline(session):  # a statement per key costs less than building one for all
+        return {key for key in unique if await _SEE.execute(session, {"key": key, "seen_at": now})}
     rows = [{"key": key, "seen_at": now} for key in unique]
     return await insert_ignore_returning(session, INBOX, rows, returning="key")  # type: ignore[arg-type]
 
@@ -64,6 +67,7 @@ async def known_communities(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Community.id).order_by(Community.id))).all())
 
 
+_SEE = fast_insert_ignore(INBOX, columns=("key", "seen_at"))  # type: ignore[arg-type]
 _SET_DEADLINE = fast_upsert(
     DEADLINES,  # type: ignore[arg-type]
     columns=("community", "rule", "key", "due_at", "payload", "claimed_by", "claimed_until"),
