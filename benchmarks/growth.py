@@ -2,12 +2,14 @@
 
 Usage: ``.venv/bin/python benchmarks/growth.py [--database URL] [--quick] [--no-analyze]``
 
-For each size (10k/1k, 100k/10k, 1M/100k stored messages/open questions) a fresh database is
-seeded in bulk: settled questions (a quarter of them with a past helpers nudge) and channel lines
-stand for the stored messages; each open question has its ladder deadline, due in the future.
-On PostgreSQL the seeded tables are ANALYZEd (in production autovacuum does this; a bulk load
-measured before it ran has no statistics and the planner ignores the indexes: `--no-analyze`).
-Then, median of repeated runs:
+For each size (10k/1k, 100k/10k, 1M/100k stored messages/open questions) a database is seeded
+in bulk (temporary SQLite files, or PostgreSQL databases `<name>_1`, `<name>_2`, ... made next
+to the private database `--database` names): settled questions (a quarter of them with a past
+helpers nudge) and channel lines stand for the stored messages; each open question has its
+ladder deadline, due in the future. On PostgreSQL the seeded tables are ANALYZEd, as autovacuum
+does in production (`--no-analyze`: measured without statistics, as right after a bulk load
+where autovacuum is off). All sizes stay open and their runs are interleaved, so the machine's
+noise hits every size alike. Figures are medians:
 - ``sweep (idle)``: `Engine.sweep()` with nothing due, what every replica runs each second: the
   figure compared with the issue's 50 ms target (see benchmarks/README.md, "Item 3, growth");
 - ``sweep, 100 due``: 100 ladder steps come due (half helpers nudges, rate-limited per channel,
@@ -24,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import synthetic  # noqa: E402
 from core_throughput import NullAdapter, reset_postgres  # noqa: E402
 from report import emit  # noqa: E402
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, make_url, select, text, update  # noqa: E402
 
+from bot.adapter import Capabilities  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.engine import Engine  # noqa: E402
@@ -131,16 +134,6 @@ async def analyze(database: Database) -> None:
         await conn.commit()
 
 
-async def timed(step: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    """Median milliseconds of `repeat` runs."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await step()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 async def make_due(database: Database, round_: int, *, messages: int, now: datetime) -> None:
     """Bring 100 not yet used ladder steps due: even ones the helpers', odd the moderators'."""
     first = round_ * DUE + 1
@@ -166,59 +159,113 @@ async def make_due(database: Database, round_: int, *, messages: int, now: datet
             )
 
 
-async def measure(
-    url: str, *, messages: int, open_count: int, repeat: int, stats: bool
-) -> dict[str, float]:
-    if url.startswith("postgres"):
-        await reset_postgres(url)
-    database = Database(url)
-    await database.upgrade()
-    try:
-        await seed(database, messages=messages, open_count=open_count)
-        if stats and database.is_postgres:
-            await analyze(database)
+class Site:
+    """One size's seeded database and engine, kept open while every size is measured."""
+
+    def __init__(self, url: str, messages: int, open_count: int) -> None:
+        self.url, self.messages, self.open_count = url, messages, open_count
+        self.database = Database(url)
+        self.clock = SimulatedClock(NOW)
         config = CircleConfig.from_text(synthetic.BENCH_CONFIG, default_registry(), source="bench")
-        clock = SimulatedClock(NOW)
-        engine = Engine(
-            database=database, config=config, clock=clock, adapters={"replay": NullAdapter()}
+        self.engine = Engine(
+            database=self.database,
+            config=config,
+            clock=self.clock,
+            adapters={"replay": NullAdapter()},
         )
-        cheap = 3 * repeat  # the idle sweep and `unanswered` take milliseconds: more runs
-        figures = {"sweep (idle)": await timed(lambda: engine.sweep(send=False), cheap)}
-        due_times: list[float] = []
-        for round_ in range(min(repeat, open_count // DUE)):
-            clock.advance(timedelta(minutes=3))  # past the helpers' per-channel gap
-            await make_due(database, round_, messages=messages, now=clock.now())
-            async with database.session() as session:
-                before = await session.scalar(select(func.count()).select_from(OutboxEntry))
-            started = time.perf_counter()
-            ran = await engine.sweep(send=False)
-            due_times.append((time.perf_counter() - started) * 1000)
-            async with database.session() as session:
-                after = await session.scalar(select(func.count()).select_from(OutboxEntry))
-            assert ran == DUE, f"the sweep ran {ran} deadlines, not {DUE}"
-            figures["nudges sent of 100 due"] = float((after or 0) - (before or 0))
-        figures["sweep, 100 due"] = statistics.median(due_times)
-        figures["per due deadline"] = figures["sweep, 100 due"] / DUE
+        self.times: dict[str, list[float]] = {key: [] for key in TIMES}
+        self.sent = 0
 
-        async def command(args: list[str]) -> None:
-            rule = engine.registry.get("questions")
-            async with database.session() as session:
-                ctx = engine._context(
-                    session, rule, COMMUNITY, clock.now(), engine.capabilities(COMMUNITY)
-                )
-                cmd = CommandInvoked(
-                    platform="replay", event_id="bench", community=COMMUNITY, at=clock.now(),
-                    user="U00000", channel="mods", text="unanswered " + " ".join(args),
-                )  # fmt: skip
-                (reply,) = await unanswered(cmd, args, ctx)
-                assert reply.text[:1].isdigit(), reply.text  # a listing, not "No unanswered"
+    async def prepare(self, *, stats: bool) -> None:
+        if self.database.is_postgres:
+            await reset_postgres(self.url)
+        await self.database.upgrade()
+        await seed(self.database, messages=self.messages, open_count=self.open_count)
+        if stats and self.database.is_postgres:
+            await analyze(self.database)
 
-        figures["unanswered"] = await timed(lambda: command([]), cheap)
-        figures["unanswered #help"] = await timed(lambda: command(["#help"]), cheap)
-        figures[f"unanswered #{QUIET}"] = await timed(lambda: command([f"#{QUIET}"]), cheap)
-        return figures
+    async def timed(self, key: str, step: Awaitable[Any]) -> Any:
+        """Await `step` (a coroutine not started yet), adding its milliseconds to `key`."""
+        started = time.perf_counter()
+        result = await step
+        self.times[key].append((time.perf_counter() - started) * 1000)
+        return result
+
+    async def due(self, round_: int) -> None:
+        """One sweep that claims and runs 100 due ladder steps."""
+        self.clock.advance(timedelta(minutes=3))  # past the helpers' per-channel gap
+        await make_due(self.database, round_, messages=self.messages, now=self.clock.now())
+        before = await self._outbox_rows()
+        ran = await self.timed("sweep, 100 due", self.engine.sweep(send=False))
+        assert ran == DUE, f"the sweep ran {ran} deadlines, not {DUE}"
+        self.sent = await self._outbox_rows() - before
+
+    async def unanswered(self, args: list[str]) -> None:
+        """The moderators' command, in its own transaction."""
+        engine, now = self.engine, self.clock.now()
+        async with self.database.session() as session:
+            ctx = engine._context(
+                session, engine.registry.get("questions"), COMMUNITY, now, Capabilities()
+            )
+            cmd = CommandInvoked(
+                platform="replay", event_id="bench", community=COMMUNITY, at=now,
+                user="U00000", channel="mods", text="unanswered " + " ".join(args),
+            )  # fmt: skip
+            (reply,) = await unanswered(cmd, args, ctx)
+            assert reply.text[:1].isdigit(), reply.text  # a listing, not "No unanswered"
+
+    async def _outbox_rows(self) -> int:
+        async with self.database.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)
+
+
+async def measure(
+    urls: list[str], sizes: Sequence[tuple[int, int]], *, repeat: int, stats: bool
+) -> list[dict[str, float]]:
+    """Every figure of every size, the sizes' runs interleaved (machine noise hits all alike)."""
+    sites = [Site(url, m, o) for url, (m, o) in zip(urls, sizes, strict=True)]
+    try:
+        for site in sites:
+            await site.prepare(stats=stats)
+        for _ in range(3 * repeat):  # the millisecond figures get more runs
+            for site in sites:
+                await site.timed("sweep (idle)", site.engine.sweep(send=False))
+                for args, key in (
+                    ([], "unanswered"),
+                    (["#help"], "unanswered #help"),
+                    ([f"#{QUIET}"], f"unanswered #{QUIET}"),
+                ):
+                    await site.timed(key, site.unanswered(args))
+        for round_ in range(min(repeat, sizes[0][1] // DUE)):
+            for site in sites:
+                await site.due(round_)
+        results = []
+        for site in sites:
+            figures = {key: statistics.median(values) for key, values in site.times.items()}
+            figures["per due deadline"] = figures["sweep, 100 due"] / DUE
+            figures["nudges sent of 100 due"] = float(site.sent)
+            results.append(figures)
+        return results
     finally:
-        await database.dispose()
+        for site in sites:
+            await site.database.dispose()
+
+
+async def private_databases(url: str, count: int) -> list[str]:
+    """`count` PostgreSQL databases named after the given one (`<name>_1` ...), created once."""
+    base = make_url(url)
+    names = [f"{base.database}_{n}" for n in range(1, count + 1)]
+    admin = Database(url)
+    try:
+        async with admin.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            found = set((await conn.execute(text("SELECT datname FROM pg_database"))).scalars())
+            for name in names:
+                if name not in found:
+                    await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return [base.set(database=name).render_as_string(hide_password=False) for name in names]
 
 
 TIMES = ("sweep (idle)", "sweep, 100 due", "unanswered", "unanswered #help", f"unanswered #{QUIET}")
@@ -226,7 +273,11 @@ TIMES = ("sweep (idle)", "sweep, 100 due", "unanswered", "unanswered #help", f"u
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="database URL (default: temporary SQLite files)")
+    parser.add_argument(
+        "--database",
+        help="PostgreSQL URL of a private database; one database per size is made next to it "
+        "(<name>_1, ...). Default: temporary SQLite files",
+    )
     parser.add_argument("--quick", action="store_true", help="10k/1k and 20k/2k only")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument(
@@ -234,21 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = ((10_000, 1_000), (20_000, 2_000)) if args.quick else SIZES
+    with tempfile.TemporaryDirectory(prefix="circlebot-growth-") as scratch:
+        if args.database:
+            urls = asyncio.run(private_databases(args.database, len(sizes)))
+        else:
+            urls = [f"sqlite:///{Path(scratch) / f'growth{n}.db'}" for n in range(len(sizes))]
+        results = asyncio.run(measure(urls, sizes, repeat=args.repeat, stats=not args.no_analyze))
     rows: list[tuple[str, str]] = []
-    results: list[dict[str, float]] = []
-    for messages, open_count in sizes:
-        with tempfile.TemporaryDirectory(prefix="circlebot-growth-") as scratch:
-            url = args.database or f"sqlite:///{Path(scratch) / 'growth.db'}"
-            figures = asyncio.run(
-                measure(
-                    url,
-                    messages=messages,
-                    open_count=open_count,
-                    repeat=args.repeat,
-                    stats=not args.no_analyze,
-                )
-            )
-        results.append(figures)
+    for (messages, open_count), figures in zip(sizes, results, strict=True):
         label = f"{messages:,} msgs / {open_count:,} open"
         rows.append((label, "  ".join(f"{k}: {figures[k]:.1f} ms" for k in TIMES)))
         rows.append(("", f"{figures['nudges sent of 100 due']:.0f} nudges sent of 100 due"))
