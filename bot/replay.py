@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,7 +43,7 @@ from bot.storage.repos import Deadlines
 PLATFORM = "replay"
 BATCH_LIMIT = 500  # events read ahead and offered to the engine at once
 DRAIN_EVERY = 2_000  # events between outbox drains (deadline runs drain too)
-FIRE_HORIZON = timedelta(days=366)  # how far ahead the next job fire is looked for
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class ReplayAdapter:
@@ -223,8 +223,7 @@ class Replayer:
         self.batches = 0
         self.last_at: datetime | None = None
         self._deadline: datetime | None = None  # no pending deadline is earlier than this
-        self._fire: datetime | None = None  # the next job fire, if any before _fire_horizon
-        self._fire_horizon = start
+        self._fire: datetime | None = None  # the next job fire
         self._floor = start
         self._undrained = 0
         database.sessions.configure(info={Deadlines.OBSERVER: self._deadline_set})
@@ -238,7 +237,7 @@ class Replayer:
         """Whether a deadline or job fire may be due at `moment` (never a false no)."""
         if self._deadline is not None and self._deadline <= moment:
             return True
-        return moment >= self._fire_horizon or (self._fire is not None and self._fire <= moment)
+        return self._fire is not None and self._fire <= moment
 
     def _cut(self, previous: Event, event: Event) -> bool:
         """End the batch before `event` when time must be advanced (or a community met)."""
@@ -296,15 +295,13 @@ class Replayer:
         """Move the clock to `target`, running what falls due on the way (cheap when nothing)."""
         if target <= self.clock.now():
             return
-        if target >= self._fire_horizon:
-            self._plan_fire()
         due = self._fire is not None and self._fire <= target
         if not due and self._deadline is not None and self._deadline <= target:
             async with self.database.session() as session:  # the estimate may be a cancelled one
                 self._deadline = await repos.next_deadline_at(session)
             due = self._deadline is not None and self._deadline <= target
-        if due:
-            await self.simulation.advance_to(target)
+        if due:  # jobs were refreshed when the current communities were met (_enter)
+            await self.simulation.advance_to(target, refresh_jobs=False)
             await self._resync()
         else:
             self.clock.set(target)
@@ -317,8 +314,7 @@ class Replayer:
 
     def _plan_fire(self) -> None:
         jobs = self.simulation.jobs
-        self._fire_horizon = self.clock.now() + FIRE_HORIZON
-        self._fire = jobs.next_fire(self._fire_horizon) if jobs is not None else None
+        self._fire = jobs.next_fire(NEVER) if jobs is not None else None
 
 
 def until_time(raw: str | None, last: datetime | None) -> datetime | None:

@@ -134,36 +134,55 @@ async def catch_up(engine: Engine, jobs: Sequence[PlannedJob], *, lookback: time
 
 
 class SimulatedJobs:
-    """Fires jobs for simulated clocks (console, demo, replay) as time is advanced."""
+    """Fires jobs for simulated clocks (console, demo, replay) as time is advanced.
+
+    Each job's first fire after `since` is computed once and kept until it runs (or the jobs
+    change), so asking for the next fire costs no cron arithmetic.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._since: datetime | None = None
         self._jobs: list[PlannedJob] = []
         self._communities: tuple[str, ...] = ()
+        self._upcoming: list[datetime] | None = None  # each job's first fire after _since
 
     async def refresh(self) -> None:
         communities = tuple(await self.engine.communities())
         if communities != self._communities:
             self._communities = communities
             self._jobs = plan_jobs(self.engine, communities)
+            self._upcoming = None
         if self._since is None:
             self._since = self.engine.clock.now()
+            self._upcoming = None
+
+    def _first_fires(self) -> list[datetime]:
+        if self._upcoming is None:
+            since = self._since
+            assert since is not None
+            self._upcoming = [
+                fire
+                for job in self._jobs
+                for fire in _first(
+                    fires_between(job.trigger, since, datetime.max.replace(tzinfo=UTC))
+                )
+            ]
+        return self._upcoming
 
     def next_fire(self, until: datetime) -> datetime | None:
         """The earliest fire in (since, until], if any."""
         if self._since is None:
             return None
-        candidates = [
-            fire
-            for job in self._jobs
-            for fire in _first(fires_between(job.trigger, self._since, until))
-        ]
-        return min(candidates) if candidates else None
+        fires = [fire for fire in self._first_fires() if fire <= until]
+        return min(fires) if fires else None
 
     async def run_due(self, now: datetime) -> int:
         """Run every fire in (since, now]; returns how many ran."""
         if self._since is None:
+            return 0
+        if self.next_fire(now) is None:
+            self._since = max(self._since, now)  # nothing due: the first fires stay the same
             return 0
         ran = 0
         fires = sorted(
@@ -179,6 +198,7 @@ class SimulatedJobs:
                 community=job.community, rule_name=job.rule, spec=job.spec, fire_time=fire
             )
         self._since = now
+        self._upcoming = None
         return ran
 
 
