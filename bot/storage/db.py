@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage.fast import flush_deferred
 from bot.storage.inline_sqlite import inline_creator, make_synchronous
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Database:
         """A session in a transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+            await flush_deferred(session)  # writes a batch queued with `defer`, before commit
 
     async def check(self) -> None:
         """Raise DatabaseUnavailable with a clear message unless the database answers."""

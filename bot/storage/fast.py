@@ -30,6 +30,7 @@ from bot.storage.inline_sqlite import InlineConnection
 
 _RAW_KEY = "circlebot.fast.sqlite3"
 _ADOPTED_KEY = "circlebot.fast.adopted"
+_DEFERRED = "circlebot.fast.deferred"
 _NO_RAW = object()
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -163,6 +164,30 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         results=results,
         processed=tuple((i, p) for i, p in enumerate(binds) if p is not None),
     )
+
+
+def defer(session: AsyncSession, statement: FastStatement, row: Mapping[str, Any]) -> None:
+    """Queue a write for the end of the transaction: all of a statement's rows run as one
+    `executemany` just before commit (`Database.session` does it; a rollback drops them).
+
+    Only for writes nothing in the same transaction reads back from the database (counters
+    read by a later job, or rows the writer also keeps in a per-transaction cache).
+    """
+    queued: dict[FastStatement, list[Mapping[str, Any]]] = session.info.setdefault(_DEFERRED, {})
+    queued.setdefault(statement, []).append(row)
+
+
+def deferred(session: AsyncSession, statement: FastStatement) -> list[Mapping[str, Any]]:
+    """The rows queued for `statement` in this transaction (a live list: edit it in place)."""
+    queued: dict[FastStatement, list[Mapping[str, Any]]] = session.info.setdefault(_DEFERRED, {})
+    return queued.setdefault(statement, [])
+
+
+async def flush_deferred(session: AsyncSession) -> None:
+    """Run the writes queued with `defer`, in the order their statements were first queued."""
+    queued: dict[FastStatement, list[Mapping[str, Any]]] | None = session.info.pop(_DEFERRED, None)
+    for statement, rows in (queued or {}).items():
+        await statement.executemany(session, rows)
 
 
 def adopt(session: AsyncSession, model: type[T], rows: Sequence[Sequence[Any]]) -> list[T]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.fast import defer, deferred
 from bot.storage.sql import fast_upsert, insert_ignore
 from rules.digests.models import DailyActivity, Subscription
 
@@ -52,7 +53,7 @@ async def record_message(
         "channel_name": channel_name,
         "messages": amount,
     }
-    await _COUNT_MESSAGES.execute(session, values)
+    defer(session, _COUNT_MESSAGES, values)  # read by digest jobs, never by the event's batch
 
 
 async def breadth(session: AsyncSession, community: str, *, first: date, last: date) -> Breadth:
@@ -124,6 +125,11 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
         )
     ).all()
     anonymous = f"forgotten:{secrets.token_hex(6)}"
+    queued = deferred(session, _COUNT_MESSAGES)  # counted in this transaction, not written yet
+    queued[:] = [
+        {**row, "user": anonymous} if row["community"] == community and row["user"] == user else row
+        for row in queued
+    ]
     for row in rows:
         day, channel, channel_name, messages = row.day, row.channel, row.channel_name, row.messages
         await session.delete(row)

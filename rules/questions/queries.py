@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted
-from bot.storage.fast import FastStatement, adopt, full_select
+from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
 from bot.text.exchange import ChatLine, OpenQuestion
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
@@ -139,12 +139,19 @@ def _trimmed(session: AsyncSession) -> set[tuple[str, str]]:
     return found
 
 
+def _pending(session: AsyncSession) -> dict[tuple[str, str], list[ChatLine]]:
+    """Lines remembered in this transaction, written just before commit (`defer`)."""
+    found: Any = session.info.setdefault("questions.pending", {})
+    return found
+
+
 async def recent_lines(
     session: AsyncSession, *, community: str, channel: str, since: datetime
 ) -> list[ChatLine]:
     """The channel's short memory since `since`, oldest first (at most RECENT_LIMIT lines)."""
+    place = (community, channel)
     cache = _cache(session)
-    cached = cache.get((community, channel))
+    cached = cache.get(place)
     if cached is not None and cached[0] <= since:
         lines = [line for line in cached[1] if line.at >= since]
         return lines[-RECENT_LIMIT:]
@@ -162,14 +169,22 @@ async def recent_lines(
         )
         for mid, user, text, at, mentions, reply_to, thread in rows
     ]
-    cache[(community, channel)] = (since, list(lines))
-    return lines
+    stored = {line.id for line in lines}
+    queued = [p for p in _pending(session).get(place, ()) if p.at >= since and p.id not in stored]
+    if queued:
+        lines = sorted(lines + queued, key=lambda line: line.at)  # stable: same-time order kept
+    cache[place] = (since, list(lines))
+    return lines[-RECENT_LIMIT:]
 
 
 async def remember_line(
     session: AsyncSession, *, community: str, event: MessagePosted, horizon: datetime
 ) -> None:
-    """Keep the message in the channel's short memory and forget what fell out of it."""
+    """Keep the message in the channel's short memory and forget what fell out of it.
+
+    The insert is deferred to the end of the transaction (one executemany per batch); this
+    transaction reads its own lines from the per-transaction cache and pending list.
+    """
     place = (community, event.channel)
     trimmed = _trimmed(session)
     if place not in trimmed:  # once per transaction: reads filter by time anyway
@@ -177,41 +192,60 @@ async def remember_line(
         await _FORGET_OLD.execute(
             session, {"community": community, "channel": event.channel, "horizon": horizon}
         )
-    inserted = await _INSERT_LINE.execute(
+    line = ChatLine(
+        id=event.message_id,
+        user=event.user,
+        text=event.text[:TEXT_LIMIT],
+        at=event.at,
+        mentions=tuple(event.mentions),
+        reply_to=event.reply_to,
+        thread=event.thread,
+    )
+    pending = _pending(session).setdefault(place, [])
+    if any(p.id == line.id for p in pending):
+        return  # the same message twice in one transaction: remembered once
+    pending.append(line)
+    defer(
         session,
+        _INSERT_LINE,
         {
             "community": community,
             "channel": event.channel,
-            "message_id": event.message_id,
-            "user": event.user,
-            "at": event.at,
-            "text": event.text[:TEXT_LIMIT],
-            "thread": event.thread,
-            "reply_to": event.reply_to,
-            "mentions": "\n".join(event.mentions),
+            "message_id": line.id,
+            "user": line.user,
+            "at": line.at,
+            "text": line.text,
+            "thread": line.thread,
+            "reply_to": line.reply_to,
+            "mentions": "\n".join(line.mentions),
         },
     )
     cached = _cache(session).get(place)
-    if cached is not None and inserted:
-        cached[1].append(
-            ChatLine(
-                id=event.message_id,
-                user=event.user,
-                text=event.text[:TEXT_LIMIT],
-                at=event.at,
-                mentions=tuple(event.mentions),
-                reply_to=event.reply_to,
-                thread=event.thread,
-            )
-        )
+    if cached is not None:
+        cached[1].append(line)
 
 
 async def forget_line(session: AsyncSession, *, community: str, message_id: str) -> None:
-    """A deleted message leaves the channel's short memory."""
+    """A deleted message leaves the channel's short memory (stored, queued and cached)."""
     await _FORGET_ONE.execute(session, {"community": community, "message_id": message_id})
-    for (where, _channel), (_since, lines) in _cache(session).items():
-        if where == community:
-            lines[:] = [line for line in lines if line.id != message_id]
+    queued = deferred(session, _INSERT_LINE)
+    queued[:] = [row for row in queued if row["message_id"] != message_id]
+    held = [lines for (where, _), (_, lines) in _cache(session).items() if where == community]
+    held += [lines for (where, _), lines in _pending(session).items() if where == community]
+    for lines in held:
+        lines[:] = [line for line in lines if line.id != message_id]
+
+
+def forget_pending_lines(session: AsyncSession, *, community: str, user: str) -> int:
+    """Drop a member's lines remembered in this transaction but not written yet (privacy)."""
+    queued = deferred(session, _INSERT_LINE)
+    before = len(queued)
+    queued[:] = [r for r in queued if not (r["community"] == community and r["user"] == user)]
+    held = [lines for (where, _), (_, lines) in _cache(session).items() if where == community]
+    held += [lines for (where, _), lines in _pending(session).items() if where == community]
+    for lines in held:
+        lines[:] = [line for line in lines if line.user != user]
+    return before - len(queued)
 
 
 def _adopt(session: AsyncSession, rows: list[tuple[Any, ...]]) -> list[Question]:

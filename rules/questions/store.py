@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.questions.models import OPEN, SOLVED, ChannelLine, Question
+from rules.questions.queries import forget_pending_lines
 
 FORGOTTEN = "(forgotten)"
 
@@ -151,6 +152,7 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
         delete(ChannelLine).where(ChannelLine.community == community, ChannelLine.user == user)
     )
     changed += int(getattr(result, "rowcount", 0) or 0)
+    changed += forget_pending_lines(session, community=community, user=user)
     return changed
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 
 from bot.storage.db import Database
-from bot.storage.fast import FastStatement, adopt, full_select
+from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
 from bot.storage.models import Deadline
 from bot.storage.sql import fast_upsert
 
@@ -124,3 +124,21 @@ async def test_sqlite_errors_surface_as_sqlalchemy_errors(tmp_path: Path) -> Non
                 await broken.rows(session, {"key": "x"})
     finally:
         await database.dispose()
+
+
+async def test_deferred_writes_land_at_commit_and_vanish_with_a_rollback(
+    database: Database,
+) -> None:
+    async with database.session() as session:
+        defer(session, SET, _row("a", AT))
+        defer(session, SET, _row("b", AT))
+        queued = deferred(session, SET)
+        queued[:] = [row for row in queued if row["key"] != "b"]  # e.g. deleted meanwhile
+        assert await FULL.rows(session, {"key": "a"}) == []  # not written before the commit
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            defer(session, SET, _row("c", AT))
+            raise RuntimeError("the batch failed")
+    async with database.session() as session:
+        keys = (await session.scalars(select(Deadline.key))).all()
+    assert keys == ["a"]
