@@ -134,14 +134,23 @@ class Questions(Rule):
                 await tracking.mark_answered(
                     ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
                 )
-        mine = await tracking.askers_live(
-            session,
-            community=community,
-            channel=event.channel,
-            user=event.user,
-            since=event.at - settings.solved_window,
-        )
         asks = question_score(event.text) >= settings.min_score
+        # the asker's own live questions matter only to a question (folding lines into one) or
+        # to a thanks / "solved" / withdrawal; most messages are neither and skip the query
+        needs_mine = asks or bool(
+            is_thanks(line.text) or says_solved(line.text) or WITHDRAW_RE.search(line.text)
+        )
+        mine = (
+            await tracking.askers_live(
+                session,
+                community=community,
+                channel=event.channel,
+                user=event.user,
+                since=event.at - settings.solved_window,
+            )
+            if needs_mine
+            else []
+        )
         actions = await self._asker_signals(ctx, line, mine, asks=asks)
         if not signals and await self._opens(ctx, event, line, mine, recent, settings, asks=asks):
             await tracking.create(ctx, event, settings)
