@@ -21,6 +21,7 @@ from bot.durations import Duration
 from bot.events import CommandInvoked
 from bot.rule import Command, JobSpec, Rule, RuleSettings
 from bot.storage.models import Member, OutboxEntry
+from bot.storage.repos import Members
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ async def forget_core(session: AsyncSession, community: str, user: str) -> int:
         .where(Member.community == community, Member.user_id == user)
         .values(name=None)
     )
+    Members(session, community=community).forget_cached(user)
     payload = cast(OutboxEntry.payload, Text)
     sent = await session.execute(
         delete(OutboxEntry).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -301,6 +301,22 @@ _MEMBER_UPSERTS = {
 }
 
 
+def _upserted(old: MemberSnapshot | None, row: dict[str, Any], kind: str) -> MemberSnapshot:
+    """`old` after the member upsert of `row` (see `_MEMBER_UPDATES`), computed in Python."""
+    if old is None:
+        return MemberSnapshot(**row)
+    changes: dict[str, Any] = {
+        "last_seen": row["last_seen"],
+        "message_count": old.message_count + row["message_count"],
+        "name": row["name"] or old.name,
+    }
+    if kind == "MemberJoined":
+        changes.update(joined_at=row["joined_at"], left_at=None)
+    elif kind == "MemberLeft":
+        changes["left_at"] = row["left_at"]
+    return replace(old, **changes)
+
+
 class Members:
     """What the core knows of members: join time, message counts."""
 
@@ -308,12 +324,26 @@ class Members:
         self.session = session
         self.community = community
 
+    def _known(self) -> dict[tuple[str, str], MemberSnapshot | None]:
+        """Rows read or written in this transaction (kept up to date by `record`)."""
+        known: Any = self.session.info.setdefault("circlebot.members", {})
+        return known
+
     async def get(self, user_id: str) -> MemberSnapshot | None:
-        """The member's row as stored now."""
+        """The member's row as stored now (read once per transaction)."""
+        known = self._known()
+        key = (self.community, user_id)
+        if key in known:
+            return known[key]
         found = await _MEMBER_GET.rows(
             self.session, {"community": self.community, "user_id": user_id}
         )
-        return MemberSnapshot(*found[0]) if found else None
+        known[key] = snapshot = MemberSnapshot(*found[0]) if found else None
+        return snapshot
+
+    def forget_cached(self, user_id: str) -> None:
+        """Read the member from the database next time (after a direct UPDATE of the row)."""
+        self._known().pop((self.community, user_id), None)
 
     async def record(self, event: Event) -> None:
         """Update the member row an event tells about (joins, leaves, messages)."""
@@ -330,6 +360,10 @@ class Members:
         }
         kind = type(event).__name__ if isinstance(event, MemberJoined | MemberLeft) else "other"
         await _MEMBER_UPSERTS[kind].execute(self.session, row)
+        known = self._known()
+        key = (self.community, event.user)
+        if key in known:  # the same change the upsert made, on the transaction's copy
+            known[key] = _upserted(known[key], row, kind)
 
     async def joined_since(self, since: datetime) -> Sequence[Member]:
         query = select(Member).where(Member.community == self.community, Member.joined_at >= since)
