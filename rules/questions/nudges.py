@@ -113,7 +113,10 @@ async def _record(ctx: RuleContext, row: Question, level: str) -> bool:
         "level": level,
         "at": ctx.now,
     }
-    return await _RECORD.execute(ctx.session, values) == 1
+    recorded = await _RECORD.execute(ctx.session, values) == 1
+    if recorded and level == HELPERS:  # this transaction's later reads see it
+        _helpers_seen(ctx)[row.community, row.channel] = ctx.now
+    return recorded
 
 
 async def ladder_step(ctx: RuleContext, row: Question, step: str) -> list[Action]:
@@ -159,11 +162,26 @@ def _overtaken(row: Question, settings: QuestionSettings, index: int, now: datet
     return after is not None and now >= row.asked_at + after
 
 
+def _helpers_seen(ctx: RuleContext) -> dict[tuple[str, str], datetime | None]:
+    """Each channel's last helpers nudge, read once per transaction (a group of due deadlines)."""
+    seen: dict[tuple[str, str], datetime | None] = ctx.session.info.setdefault(
+        "questions.last_helpers", {}
+    )
+    return seen
+
+
+async def _last_helpers(ctx: RuleContext, community: str, channel: str) -> datetime | None:
+    seen = _helpers_seen(ctx)
+    if (community, channel) not in seen:
+        params = {"community": community, "channel": channel, "level": HELPERS}
+        ((seen[community, channel],),) = await _LAST_HELPERS.rows(ctx.session, params)
+    return seen[community, channel]
+
+
 async def _rate_limited(
     ctx: RuleContext, row: Question, settings: QuestionSettings
 ) -> datetime | None:
-    params = {"community": row.community, "channel": row.channel, "level": HELPERS}
-    ((last,),) = await _LAST_HELPERS.rows(ctx.session, params)
+    last = await _last_helpers(ctx, row.community, row.channel)
     if last is None or ctx.now >= last + settings.helpers_min_gap:
         return None
     return last + settings.helpers_min_gap
