@@ -39,6 +39,7 @@ from core_throughput import NullAdapter, reset_postgres  # noqa: E402
 from report import emit  # noqa: E402
 from sqlalchemy import func, insert, make_url, select, text, update  # noqa: E402
 
+import bot.engine as engine_module  # noqa: E402
 from bot.adapter import Capabilities  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
@@ -251,6 +252,22 @@ async def measure(
             await site.database.dispose()
 
 
+async def compare_groups(url: str, groups: Sequence[int], rounds: int) -> dict[int, float]:
+    """Median "100 due" with each number of deadlines to a transaction (100k/10k, interleaved)."""
+    site = Site(url, 100_000, 10_000)
+    times: dict[int, list[float]] = {group: [] for group in groups}
+    try:
+        await site.prepare(stats=True)
+        for round_ in range(rounds):
+            for number, group in enumerate(groups):
+                engine_module.DEADLINE_GROUP = group
+                await site.due(round_ * len(groups) + number)
+                times[group].append(site.times["sweep, 100 due"][-1])
+    finally:
+        await site.database.dispose()
+    return {group: statistics.median(values) for group, values in times.items()}
+
+
 async def private_databases(url: str, count: int) -> list[str]:
     """`count` PostgreSQL databases named after the given one (`<name>_1` ...), created once."""
     base = make_url(url)
@@ -283,7 +300,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-analyze", action="store_true", help="measure PostgreSQL without table statistics"
     )
+    parser.add_argument(
+        "--group-sizes",
+        help="instead: compare deadlines run to a transaction, e.g. 1,10,25,100 (100k/10k only)",
+    )
     args = parser.parse_args(argv)
+    if args.group_sizes:
+        return group_table(args.database, [int(n) for n in args.group_sizes.split(",")])
     sizes = ((10_000, 1_000), (20_000, 2_000)) if args.quick else SIZES
     with tempfile.TemporaryDirectory(prefix="circlebot-growth-") as scratch:
         if args.database:
@@ -314,6 +337,24 @@ def main(argv: list[str] | None = None) -> int:
     synthetic.print_table(
         f"growth ({backend}; target: idle sweep <= 50 ms at the largest, <= 1.5x)", rows
     )
+    return 0
+
+
+def group_table(database: str | None, groups: list[int]) -> int:
+    """Print and emit "100 due" for each group size."""
+    with tempfile.TemporaryDirectory(prefix="circlebot-growth-") as scratch:
+        if database:
+            (url,) = asyncio.run(private_databases(database, 1))
+        else:
+            url = f"sqlite:///{Path(scratch) / 'groups.db'}"
+        medians = asyncio.run(compare_groups(url, groups, rounds=6))
+    backend = "postgresql" if database else "sqlite"
+    name = f"growth, deadlines to a transaction ({backend}, 100k msgs / 10k open)"
+    rows = []
+    for group, value in medians.items():
+        emit(name, f"sweep, 100 due, {group} a transaction", value, unit="ms")
+        rows.append((f"{group} deadline(s) a transaction", f"sweep, 100 due: {value:.1f} ms"))
+    synthetic.print_table(name, rows)
     return 0
 
 
