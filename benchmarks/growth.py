@@ -330,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         if key == "sweep (idle)":  # the figure the 50 ms target is read against
             emit(name, f"{key} at largest", largest[key], unit="ms", target="<= 50",
                  ok=largest[key] <= 50)  # fmt: skip
+        elif key == "sweep, 100 due":  # reported against 50 ms as a goal, not the target
+            emit(name, f"{key} at largest", largest[key], unit="ms", target="goal <= 50",
+                 ok=largest[key] <= 50)  # fmt: skip
         else:
             emit(name, f"{key} at largest", largest[key], unit="ms")
         emit(name, f"{key} growth", ratio, unit="x", target="<= 1.5", ok=ratio <= 1.5)
