@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect, select
@@ -26,6 +27,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import Executable
 
+from bot.storage.base import UTCDateTime
 from bot.storage.inline_sqlite import InlineConnection
 
 _RAW_KEY = "circlebot.fast.sqlite3"
@@ -129,6 +131,33 @@ def _as_sqlalchemy(error: sqlite3.Error, compiled: _Compiled, params: Any) -> Ex
     )
 
 
+def _sqlite_datetime_in(value: datetime | None) -> str | None:
+    """UTCDateTime on SQLite, as SQLAlchemy stores it ('YYYY-MM-DD HH:MM:SS.ffffff', UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_datetime_out(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return _sqlite_datetime_in  # the same text SQLAlchemy writes, several times faster
+    processor: Processor = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor:
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return _sqlite_datetime_out
+    processor: Processor = type_.dialect_impl(dialect).result_processor(dialect, None)
+    return processor
+
+
 def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     values = [
         params[name] if name in params else compiled.defaults[name] for name in compiled.names
@@ -141,16 +170,12 @@ def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     names = tuple(compiled.positiontup or ())
-    binds = tuple(
-        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    )
+    binds = tuple(_bind_processor(compiled.binds[name].type, dialect) for name in names)
     columns = getattr(statement, "selected_columns", None)
     if columns is None:
         returning = getattr(statement, "_returning", ()) or ()
         columns = list(returning)
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
+    results = tuple(_result_processor(column.type, dialect) for column in columns)
     defaults = {  # literal values the statement carries itself (LIMIT, constants)
         name: compiled.binds[name].effective_value
         for name in names

@@ -80,6 +80,12 @@ def _by(where: Any) -> Any:
 # index lookups, not one OR that would scan every open question of the channel: the channel's
 # recent open questions, and the questions asked by or in the message replied to (state and
 # channel of those are checked after, so their lookup stays on its own index)
+_RECENT_OPEN = FastStatement(
+    _by(_Q.asked_at >= bindparam("since"))
+    .where(_Q.channel == bindparam("channel"), _Q.state == bindparam("open"))
+    .order_by(_Q.asked_at, _Q.id)
+)
+"""Most messages reply to nothing: the channel's recent open questions are all they can answer."""
 _CANDIDATES = FastStatement(
     union(
         _by(_Q.asked_at >= bindparam("since")).where(
@@ -266,7 +272,7 @@ async def answer_candidates(
         "t1": targets[0] if targets else None,
         "t2": targets[1] if len(targets) > 1 else None,
     }
-    rows = await _CANDIDATES.rows(session, params)
+    rows = await (_CANDIDATES if targets else _RECENT_OPEN).rows(session, params)
     return [OpenQuestion(*row[:4]) for row in rows if row[5] == OPEN and row[6] == event.channel]
 
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import OperationalError
 
+from bot.storage.base import UTCDateTime
 from bot.storage.db import Database
-from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
+from bot.storage.fast import (
+    FastStatement,
+    _sqlite_datetime_in,
+    _sqlite_datetime_out,
+    adopt,
+    defer,
+    deferred,
+    full_select,
+)
 from bot.storage.models import Deadline
 from bot.storage.sql import fast_upsert
 
@@ -142,3 +152,22 @@ async def test_deferred_writes_land_at_commit_and_vanish_with_a_rollback(
     async with database.session() as session:
         keys = (await session.scalars(select(Deadline.key))).all()
     assert keys == ["a"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 123, tzinfo=UTC),
+        datetime(999, 1, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_sqlite_datetimes_are_the_text_sqlalchemy_writes_and_reads(value: datetime) -> None:
+    dialect = sqlite.dialect()
+    impl = UTCDateTime().dialect_impl(dialect)
+    stored = impl.bind_processor(dialect)(value)
+    assert _sqlite_datetime_in(value) == stored
+    assert _sqlite_datetime_out(stored) == impl.result_processor(dialect, None)(stored) == value
+    with pytest.raises(ValueError, match="naive"):
+        _sqlite_datetime_in(value.replace(tzinfo=None))
