@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-
-from pydantic import ValidationError
 
 from bot.actions import Action, ActionResult, Post, Reply
 from bot.adapter import Capabilities
@@ -24,15 +19,8 @@ from bot.circle_config import CircleConfig
 from bot.clock import SimulatedClock, ensure_utc
 from bot.durations import parse_duration
 from bot.engine import Engine
-from bot.events import (
-    Event,
-    MemberJoined,
-    MemberLeft,
-    MessageDeleted,
-    MessagePosted,
-    ReactionAdded,
-    ReactionRemoved,
-)
+from bot.events import Event
+from bot.replay_events import PLATFORM, BadLine, Progress, parse_event, read_events
 from bot.replay_report import write_report
 from bot.settings import ProcessSettings
 from bot.simulation import Simulation
@@ -40,9 +28,10 @@ from bot.storage import repos
 from bot.storage.db import Database
 from bot.storage.repos import Deadlines
 
-PLATFORM = "replay"
+__all__ = ["BadLine", "Replayer", "command", "parse_event", "read_events", "replay"]
+
 BATCH_LIMIT = 500  # events read ahead and offered to the engine at once
-DRAIN_EVERY = 2_000  # events between outbox drains (deadline runs drain too)
+DRAIN_EVERY = 2_000  # events between outbox drains (and before every job)
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -67,128 +56,6 @@ class ReplayAdapter:
         if isinstance(action, Post | Reply):
             return ActionResult(message_id=f"replay-bot-{next(self._ids)}")
         return ActionResult()
-
-
-class BadLine(ValueError):
-    """A line of the events file that cannot be replayed."""
-
-
-def _text(raw: dict[str, Any], key: str, *, required: bool = True) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        if required:
-            raise BadLine(f"missing {key!r}")
-        return None
-    if not isinstance(value, str | int):
-        raise BadLine(f"{key!r} must be a string")
-    return str(value)
-
-
-def parse_event(line: str, number: int) -> Event:
-    """One JSONL line (replay schema v1) as a core event; BadLine says what is wrong."""
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"invalid JSON ({exc.msg})") from None
-    if not isinstance(raw, dict):
-        raise BadLine("expected a JSON object")
-    kind = _text(raw, "type")
-    at_text = _text(raw, "at")
-    try:
-        at = ensure_utc(datetime.fromisoformat(str(at_text)))
-    except ValueError:
-        raise BadLine(f"'at' is not an ISO-8601 time: {at_text!r}") from None
-    community = f"{PLATFORM}:{_text(raw, 'community')}"
-    channel = _text(raw, "channel", required=kind not in ("member_joined", "member_left"))
-    common: dict[str, Any] = {
-        "platform": PLATFORM,
-        "community": community,
-        "at": at,
-        "user": _text(raw, "user"),
-        "user_name": _text(raw, "user_name", required=False),
-        "is_bot": bool(raw.get("is_bot", False)),
-    }
-    try:
-        if kind == "message":
-            message_id = _text(raw, "id")
-            mentions = raw.get("mentions") or []
-            if not isinstance(mentions, list):
-                raise BadLine("'mentions' must be a list of user ids")
-            return MessagePosted(
-                **common,
-                event_id=f"message:{message_id}",
-                channel=channel,
-                channel_name=channel,
-                message_id=message_id,
-                text=_text(raw, "text", required=False) or "",
-                thread=_text(raw, "thread", required=False),
-                reply_to=_text(raw, "reply_to", required=False),
-                mentions=tuple(str(m) for m in mentions),
-            )
-        if kind in ("reaction_added", "reaction_removed"):
-            model = ReactionAdded if kind == "reaction_added" else ReactionRemoved
-            return model(
-                **common,
-                event_id=f"line:{number}",
-                channel=channel,
-                message_id=_text(raw, "message"),
-                emoji=str(_text(raw, "emoji")).strip(":"),
-            )
-        if kind == "message_deleted":
-            return MessageDeleted(
-                **common, event_id=f"line:{number}", channel=channel, message_id=_text(raw, "id")
-            )
-        if kind in ("member_joined", "member_left"):
-            member = MemberJoined if kind == "member_joined" else MemberLeft
-            return member(**common, event_id=f"line:{number}", channel=channel)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BadLine(f"{where}: {first['msg']}") from None
-    raise BadLine(f"unknown event type {kind!r}")
-
-
-@dataclass
-class Progress:
-    """A hand-written progress bar on stderr, by bytes read."""
-
-    total: int
-    out: IO[str] | None
-    started: float = 0.0
-    shown: float = 0.0
-
-    def update(self, done: int, events: int, *, final: bool = False) -> None:
-        if self.out is None:
-            return
-        now = time.monotonic()
-        if not self.started:
-            self.started = now
-        if not final and now - self.shown < 0.25:
-            return
-        self.shown = now
-        share = min(done / self.total, 1.0) if self.total else 1.0
-        filled = int(share * 30)
-        rate = events / max(now - self.started, 1e-6)
-        bar = "#" * filled + "." * (30 - filled)
-        self.out.write(f"\r[{bar}] {share:6.1%} {events:,} events {rate:,.0f}/s")
-        if final:
-            self.out.write("\n")
-        self.out.flush()
-
-
-def read_events(path: Path, errors: IO[str]) -> Iterator[tuple[int, int, Event]]:
-    """Stream (bytes read, line number, event); bad lines are reported and skipped."""
-    done = 0
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            done += len(raw)
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line:
-                continue
-            try:
-                yield done, number, parse_event(line, number)
-            except BadLine as exc:
-                errors.write(f"\n{path}:{number}: skipped: {exc}\n")
 
 
 class ReplayClock(SimulatedClock):
@@ -292,19 +159,28 @@ class Replayer:
         await self.advance_to(event.at)
 
     async def advance_to(self, target: datetime) -> None:
-        """Move the clock to `target`, running what falls due on the way (cheap when nothing)."""
+        """Move the clock to `target`, running what falls due on the way (cheap when nothing).
+
+        Jobs were refreshed when the current communities were met (`_enter`). Deadline runs do
+        not send: what they decide waits for the next drain (sends keep the outbox's order).
+        Before a job runs everything is sent, as before: the privacy job purges sent actions.
+        """
         if target <= self.clock.now():
             return
-        due = self._fire is not None and self._fire <= target
-        if not due and self._deadline is not None and self._deadline <= target:
+        job_due = self._fire is not None and self._fire <= target
+        deadline_due = False
+        if not job_due and self._deadline is not None and self._deadline <= target:
             async with self.database.session() as session:  # the estimate may be a cancelled one
                 self._deadline = await repos.next_deadline_at(session)
-            due = self._deadline is not None and self._deadline <= target
-        if due:  # jobs were refreshed when the current communities were met (_enter)
+            deadline_due = self._deadline is not None and self._deadline <= target
+        if job_due:  # sends first (a retry moment at the current time), as every step did
             await self.simulation.advance_to(target, refresh_jobs=False)
-            await self._resync()
+        elif deadline_due:
+            await self.simulation.advance_to(target, send=False, refresh_jobs=False)
         else:
             self.clock.set(target)
+            return
+        await self._resync()
 
     async def _resync(self) -> None:
         """Read the earliest deadline and the next job fire again (after time ran past them)."""

@@ -43,7 +43,7 @@ class Simulation:
             await self.jobs.refresh()
         last: datetime | None = None
         while True:
-            moment = await self._next_moment(target)
+            moment = await self._next_moment(target, send=send)
             if moment is None:
                 break
             self.clock.set(moment.at)
@@ -61,12 +61,16 @@ class Simulation:
             await self.jobs.run_due(target)  # nothing is due: only remembers how far it got
         return steps
 
-    async def _next_moment(self, target: datetime) -> Moment | None:
-        """The earliest deadline, job fire or retry at or before `target`, and which are due."""
+    async def _next_moment(self, target: datetime, *, send: bool) -> Moment | None:
+        """The earliest deadline, job fire or retry at or before `target`, and which are due.
+
+        Without `send`, pending sends are no moment: they wait for the caller's drain.
+        """
         async with self.engine.database.session() as session:
             deadline = await repos.next_deadline_at(session)
         fire = self.jobs.next_fire(target) if self.jobs is not None else None
-        retry = await self.engine.outbox.next_attempt_at() if self.engine.adapters else None
+        sending = send and self.engine.adapters
+        retry = await self.engine.outbox.next_attempt_at() if sending else None
         due = [c for c in (deadline, fire, retry) if c is not None and c <= target]
         if not due:
             return None
