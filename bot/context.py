@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,9 +56,17 @@ class RuleContext:
         self.session = session
         self.now = now
         self.capabilities = capabilities
-        self.members = Members(session, community=community)
-        self.deadlines = Deadlines(session, community=community, rule=rule)
         self.consumed = False
+
+    @cached_property
+    def members(self) -> Members:
+        """What the core knows of the community's members."""
+        return Members(self.session, community=self.community)
+
+    @cached_property
+    def deadlines(self) -> Deadlines:
+        """This rule's durable deadlines in the community."""
+        return Deadlines(self.session, community=self.community, rule=self.rule)
 
     @property
     def settings(self) -> RuleSettings:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Action, ActionResult
 from bot.adapter import Adapter, Capabilities, split_community
-from bot.circle_config import CircleConfig
+from bot.circle_config import CircleConfig, CommunityConfig
 from bot.clock import Clock
 from bot.commands import CommandRouter, as_command
 from bot.context import DueItem, JobRun, RuleContext
@@ -97,6 +97,7 @@ class Engine:
         )
         self._known_communities: set[str] = set()
         self._rule_timers: dict[str, Any] = {}
+        self._routes: dict[tuple[int, type], tuple[CommunityConfig, list[Rule]]] = {}
 
     def attach(self, adapter: Adapter) -> None:
         """Serve one more platform."""
@@ -220,10 +221,8 @@ class Engine:
             owner = next(iter(made), "commands")
             return [(owner, a) for a in actions]
         out: list[tuple[str, Action]] = []
-        for rule in self.registry.ordered():
-            if rule.name in skipped or not isinstance(event, rule.handles):
-                continue
-            if not config.is_enabled(rule.name):
+        for rule in self._rules_for(config, event):
+            if rule.name in skipped:
                 continue
             ctx = self._context(session, rule, event.community, now, caps)
             started = time.perf_counter()
@@ -237,6 +236,19 @@ class Engine:
             if ctx.consumed:
                 break
         return out
+
+    def _rules_for(self, config: CommunityConfig, event: Event) -> list[Rule]:
+        """The community's enabled rules that handle this kind of event, in order (cached)."""
+        key = (id(config), type(event))
+        found = self._routes.get(key)
+        if found is None or found[0] is not config:
+            rules = [
+                rule
+                for rule in self.registry.ordered()
+                if isinstance(event, rule.handles) and config.is_enabled(rule.name)
+            ]
+            found = self._routes[key] = (config, rules)
+        return found[1]
 
     def _rule_timer(self, rule: str) -> Any:
         """The rule's latency histogram (looked up once: `labels()` costs more than observing)."""
