@@ -66,6 +66,7 @@ class Figures:
     handle_seconds: float = 0.0
     other_seconds: float = 0.0
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
     actions: int = 0
 
     @property
@@ -75,6 +76,11 @@ class Figures:
     @property
     def overall_rate(self) -> float:
         return self.events / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def cpu_rate(self) -> float:
+        """Events per CPU-second of this process: what a quiet machine's wall rate would be."""
+        return self.events / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
 async def reset_postgres(url: str) -> None:
@@ -105,6 +111,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
     chunk: list[Event] = []
     batches = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
 
     async def flush() -> None:
         nonlocal batches
@@ -130,6 +137,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
         await engine.outbox.drain()
     finally:
         figures.wall_seconds = time.perf_counter() - started
+        figures.cpu_seconds = time.process_time() - cpu_started
         figures.actions = adapter.executed
         await database.dispose()
     return figures
@@ -163,15 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         [
             ("events", f"{figures.events:,} ({figures.handled:,} new)"),
             ("handle_batch time", f"{figures.handle_seconds:.1f} s"),
-            ("events/s (handle_batch)", f"{figures.rate:,.0f}  (target >= 3,000)"),
+            ("events/s (handle_batch only)", f"{figures.rate:,.0f}"),
             ("sweeps + outbox time", f"{figures.other_seconds:.1f} s"),
-            ("events/s (overall)", f"{figures.overall_rate:,.0f}"),
+            ("events/s (overall)", f"{figures.overall_rate:,.0f}  (target >= 3,000)"),
+            ("events per CPU-second", f"{figures.cpu_rate:,.0f}  (whatever else the machine runs)"),
             ("actions sent", f"{figures.actions:,}"),
             ("peak RSS", f"{synthetic.peak_rss_mb():.0f} MB  (target <= 300)"),
         ],
     )
     name = f"core throughput ({backend}, {figures.events:,} events)"
-    emit(name, "events/s", figures.rate, target=">= 3000", ok=figures.rate >= 3000)
+    rate = figures.overall_rate
+    emit(name, "events/s (overall)", rate, target=">= 3000", ok=rate >= 3000)
+    emit(name, "events per CPU-second", figures.cpu_rate)
     rss = synthetic.peak_rss_mb()
     emit(name, "peak RSS", rss, unit="MB", target="<= 300", ok=rss <= 300)
     return 0
