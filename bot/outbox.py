@@ -1,15 +1,45 @@
-"""The outbox: actions are stored before sending, sent once, retried with backoff, never dropped."""
+"""The outbox: actions are stored before sending, sent once, retried with backoff, never dropped.
+
+How a row travels (every step is one committed transaction, none is open during a send):
+- `enqueue` stores the action in the caller's transaction (insert-or-ignore on its key).
+- `OutboxSender._claim` takes up to `limit` due rows with one statement that also returns them
+  (SQLite: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``; PostgreSQL: ``SELECT ...
+  FOR UPDATE SKIP LOCKED`` then ``UPDATE ... RETURNING`` in the same transaction), setting
+  ``claimed_by`` to this replica and ``claimed_until`` to now + lease.
+- The lease: a row is sent only by the replica whose unexpired claim holds it, with at least
+  (1 - RENEW_FRACTION) of a lease left when the send starts. The claim's age is measured from
+  before the claim statement ran, on the monotonic clock (a paused or slow process sees real
+  time) and on the engine's clock (simulated runs); while it is under RENEW_FRACTION of the
+  lease the row is sent as claimed. Older claims are renewed first, for the rest of the batch,
+  by one conditional UPDATE (still pending, claimed by this replica, unexpired); a row it does
+  not renew (the lease ran out: another replica may have taken it) is not sent by this one.
+  So a send (with the adapter's own retries) must take less than (1 - RENEW_FRACTION) of the
+  lease; with sends of ~0.1 s and the 60 s lease, a renewal comes every ~60 sends of a batch.
+- After the send one statement marks the row sent (whoever holds it now: it was sent), failed
+  (PermanentError, or too many attempts) or due again after a backoff and Retry-After.
+
+Sent marks are never batched: each is committed before the next send. A crash between a send
+and its mark makes the row be sent again once the lease runs out, so at most one action is ever
+sent twice (the kill -9 scale test allows exactly one); batching N marks would allow N.
+`release` waits for a running drain (the lock): handing back claims mid-batch would let another
+replica take rows this one is about to send without a renewal.
+
+Per action sent: one transaction (the mark); per batch one more (the claim), and one per
+RENEW_FRACTION of a lease spent sending. Statements are `FastStatement`s (bot/storage/fast.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
+from time import monotonic, perf_counter
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Action, ActionResult, NotifyModerators, action_from_json
@@ -19,13 +49,73 @@ from bot.clock import Clock
 from bot.delivery import resolve
 from bot.metrics import Metrics
 from bot.storage.db import Database
+from bot.storage.fast import FastStatement
 from bot.storage.models import OutboxEntry
-from bot.storage.sql import dialect_name, insert_ignore, insert_ignore_returning
+from bot.storage.sql import dialect_name, fast_insert_ignore
 
 log = logging.getLogger(__name__)
 
-OUTBOX = OutboxEntry.__table__
+OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
 SentCallback = Callable[[OutboxEntry, Action, ActionResult], Any]
+RENEW_FRACTION = 0.1
+"""A claim older than this part of the lease is renewed before the next send."""
+
+_O: Any = OUTBOX.c
+_COLUMNS: tuple[str, ...] = ("key", "community", "rule", "kind", "payload", "status")
+_COLUMNS += ("attempts", "next_attempt_at", "created_at")
+_ENQUEUE = fast_insert_ignore(OUTBOX, columns=_COLUMNS)
+
+_PENDING = _O.status == "pending"
+_DUE = and_(
+    _PENDING,
+    _O.next_attempt_at <= bindparam("now"),
+    or_(_O.claimed_until.is_(None), _O.claimed_until < bindparam("now")),
+)
+_PICK = select(_O.id).where(_DUE).order_by(_O.id).limit(bindparam("limit", type_=Integer))
+_CLAIMED = (_O.id, _O.key, _O.community, _O.rule, _O.kind, _O.payload, _O.attempts)
+_TAKE: dict[str, Any] = {"claimed_by": bindparam("replica"), "claimed_until": bindparam("until")}
+_CLAIM = FastStatement(  # SQLite: one statement; writers are serialised
+    update(OUTBOX).where(_O.id.in_(_PICK)).values(_TAKE).returning(*_CLAIMED)
+)
+_PICK_LOCKED = FastStatement(_PICK.with_for_update(skip_locked=True))  # PostgreSQL
+_TAKE_PICKED = FastStatement(
+    update(OUTBOX)
+    .where(_O.id.in_(bindparam("ids", expanding=True)))
+    .values(_TAKE)
+    .returning(*_CLAIMED)
+)
+_MINE = (_O.claimed_by == bindparam("replica"), _PENDING)
+_RENEW = FastStatement(
+    update(OUTBOX)
+    .where(
+        *_MINE,
+        _O.claimed_until >= bindparam("now"),
+        _O.id >= bindparam("low"),
+        _O.id <= bindparam("high"),
+    )
+    .values(claimed_until=bindparam("until"))
+    .returning(_O.id)
+)
+_UNCLAIMED: dict[str, Any] = {"claimed_by": null(), "claimed_until": null()}
+_SENT = FastStatement(  # recorded whoever holds the row now: the send happened
+    update(OUTBOX)
+    .where(_O.id == bindparam("row_id"))
+    .values(status="sent", sent_at=bindparam("at"), result=bindparam("outcome"), **_UNCLAIMED)
+)
+_ROW_OF_MINE = (_O.id == bindparam("row_id"), _O.claimed_by == bindparam("replica"))
+_FAILED = FastStatement(
+    update(OUTBOX)
+    .where(*_ROW_OF_MINE)
+    .values(status="failed", last_error=bindparam("error"), attempts=bindparam("tries"))
+    .values(_UNCLAIMED)
+)
+_AGAIN = FastStatement(
+    update(OUTBOX)
+    .where(*_ROW_OF_MINE)
+    .values(attempts=bindparam("tries"), last_error=bindparam("error"))
+    .values(next_attempt_at=bindparam("next"), **_UNCLAIMED)
+)
+_RELEASE = FastStatement(update(OUTBOX).where(*_MINE).values(_UNCLAIMED))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -42,16 +132,14 @@ async def enqueue(
     now: datetime,
 ) -> bool:
     """Store an action to send; a key stored before is ignored (idempotent)."""
-    values = _row(key, rule, action, now)
-    return await insert_ignore(session, OUTBOX, values)  # type: ignore[arg-type]
+    return await _ENQUEUE.execute(session, _row(key, rule, action, now)) == 1
 
 
 async def enqueue_many(
     session: AsyncSession, items: Sequence[tuple[str, str | None, Action, datetime]]
 ) -> None:
-    """Store actions (key, rule, action, now) in one statement; keys stored before are ignored."""
-    rows = [_row(key, rule, action, now) for key, rule, action, now in items]
-    await insert_ignore_returning(session, OUTBOX, rows, returning="key")  # type: ignore[arg-type]
+    """Store actions (key, rule, action, now) in one call; keys stored before are ignored."""
+    await _ENQUEUE.executemany(session, [_row(*item) for item in items])
 
 
 def _row(key: str, rule: str | None, action: Action, now: datetime) -> dict[str, Any]:
@@ -66,6 +154,28 @@ def _row(key: str, rule: str | None, action: Action, now: datetime) -> dict[str,
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+@dataclass(slots=True)
+class _Claim:
+    """When a claim was taken (or renewed), and the claimed row as the claim returned it."""
+
+    since: float
+    """`monotonic()` before the claim (or its renewal) ran."""
+    at: datetime
+    """The engine clock's time then (`claimed_until` is `at` + lease)."""
+    id: int
+    key: str
+    community: str
+    rule: str | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+    def entry(self) -> OutboxEntry:
+        """The sent row as an (unattached) OutboxEntry, for `on_sent` callbacks."""
+        fields = ("id", "key", "community", "rule", "kind", "payload", "attempts")
+        return OutboxEntry(status="sent", **{name: getattr(self, name) for name in fields})
 
 
 class OutboxSender:
@@ -96,6 +206,7 @@ class OutboxSender:
         self._lock = asyncio.Lock()
         self._drainer: asyncio.Task[None] | None = None
         self._again = False
+        self._by_kind: dict[str, tuple[Any, Any]] = {}
 
     def kick(self) -> None:
         """Drain in a background task (platform mode): the caller never waits on a send backlog."""
@@ -125,73 +236,94 @@ class OutboxSender:
         sent = 0
         async with self._lock:
             while True:
-                ids = await self._claim(limit)
-                if not ids:
+                batch = await self._claim(limit)
+                if not batch:
                     return sent
-                for row_id in ids:
-                    sent += await self._send_one(row_id)
+                lost: set[int] = set()
+                for index, row in enumerate(batch):
+                    if row.id in lost:
+                        continue
+                    if not self._fresh(row):
+                        lost |= await self._renew(batch[index:])
+                        if row.id in lost:
+                            continue
+                    sent += await self._send_one(row)
 
     async def depth(self) -> int:
+        """Actions waiting to be sent (every replica's)."""
         async with self.database.session() as session:
-            query = (
-                select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status == "pending")
-            )
-            return int(await session.scalar(query) or 0)
+            return int(await session.scalar(select(func.count()).where(_PENDING)) or 0)
 
     async def next_attempt_at(self) -> datetime | None:
+        """When the earliest pending action is due."""
         async with self.database.session() as session:
-            query = select(func.min(OutboxEntry.next_attempt_at)).where(
-                OutboxEntry.status == "pending"
-            )
-            return await session.scalar(query)
+            return await session.scalar(select(func.min(_O.next_attempt_at)).where(_PENDING))
 
     async def release(self) -> None:
-        """Hand back claimed, unsent rows (graceful shutdown)."""
-        async with self.database.session() as session:
-            await session.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.claimed_by == self.replica, OutboxEntry.status == "pending")
-                .values(claimed_by=None, claimed_until=None)
-            )
+        """Hand back claimed, unsent rows (graceful shutdown), after a running drain ends."""
+        async with self._lock:
+            await self._write(_RELEASE, {"replica": self.replica})
 
-    async def _claim(self, limit: int) -> list[int]:
+    async def _claim(self, limit: int) -> list[_Claim]:
+        """Claim up to `limit` due rows (committed); they come back in id order."""
+        since = monotonic()
         now = self.clock.now()
+        take = {"replica": self.replica, "until": now + self.lease}
         async with self.database.session() as session:
-            query = (
-                select(OutboxEntry.id)
-                .where(
-                    OutboxEntry.status == "pending",
-                    OutboxEntry.next_attempt_at <= now,
-                    or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
-                )
-                .order_by(OutboxEntry.id)
-                .limit(limit)
-            )
             if dialect_name(session) == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await session.scalars(query)).all())
-            if ids:
-                await session.execute(
-                    update(OutboxEntry)
-                    .where(OutboxEntry.id.in_(ids))
-                    .values(claimed_by=self.replica, claimed_until=now + self.lease)
-                )
-            return ids
+                picked = await _PICK_LOCKED.rows(session, {"now": now, "limit": limit})
+                ids = [row_id for (row_id,) in picked]
+                rows = await _TAKE_PICKED.rows(session, {"ids": ids, **take}) if ids else []
+            else:
+                rows = await _CLAIM.rows(session, {"now": now, "limit": limit, **take})
+        rows.sort(key=itemgetter(0))  # RETURNING promises no order
+        return [_Claim(since, now, *row) for row in rows]
 
-    async def _send_one(self, row_id: int) -> int:
-        row = await self._hold(row_id)
-        if row is None:
+    def _fresh(self, row: _Claim) -> bool:
+        """True while the claim is younger than RENEW_FRACTION of the lease, on both clocks."""
+        fresh = self.lease * RENEW_FRACTION
+        if monotonic() - row.since >= fresh.total_seconds():
+            return False
+        return self.clock.now() - row.at < fresh
+
+    async def _renew(self, rows: Sequence[_Claim]) -> set[int]:
+        """Renew this replica's unexpired claims on `rows`; returns the ids it no longer holds.
+
+        One conditional UPDATE: once a lease ran out (this replica was slow, paused or its batch
+        was long) another replica may claim the row, and this one must not send it too.
+        """
+        since = monotonic()
+        now = self.clock.now()
+        ids = [row.id for row in rows]
+        params = {"replica": self.replica, "now": now, "until": now + self.lease}
+        params.update(low=min(ids), high=max(ids))
+        async with self.database.session() as session:
+            held = {row_id for (row_id,) in await _RENEW.rows(session, params)}
+        lost = set()
+        for row in rows:
+            if row.id in held:
+                row.since, row.at = since, now
+            else:
+                lost.add(row.id)
+        if lost:
+            log.info("%d claimed actions expired before sending: not sent here", len(lost))
+        return lost
+
+    async def _send_one(self, row: _Claim) -> int:
+        try:
+            action = action_from_json(row.payload)
+            platform, _ = split_community(action.community)
+        except Exception as exc:  # a stored action this version cannot read: kept, retried
+            log.exception("action %s cannot be read; will retry", row.key)
+            await self._retry(row, f"unreadable action: {exc!r}", None)
             return 0
-        action = action_from_json(row.payload)
-        platform, _ = split_community(action.community)
         adapter = self.adapters.get(platform)
         if adapter is None:
-            await self._finish(
-                row, status="pending", error=f"no adapter for {platform}", retry=True
-            )
+            error = f"no adapter for {platform}"
+            await self._due_again(row, row.attempts + 1, error, backoff(row.attempts + 1))
             return 0
         community = self.config.for_community(action.community)
-        started = time.perf_counter()
+        started = perf_counter()
         try:
             result = ActionResult()
             for concrete in resolve(action, adapter.capabilities, community):
@@ -202,7 +334,7 @@ class OutboxSender:
         except PermanentError as exc:
             log.warning("action %s failed for good: %s", row.key, exc)
             self.metrics.actions_failed.labels(kind=row.kind, reason="permanent").inc()
-            await self._finish(row, status="failed", error=f"{exc.code}: {exc}")
+            await self._fail(row, row.attempts, f"{exc.code}: {exc}")
             if exc.tell_moderators and not isinstance(action, NotifyModerators):
                 await self._tell_moderators_once(action.community, exc)
             return 0
@@ -210,85 +342,54 @@ class OutboxSender:
             log.exception("action %s raised; will retry", row.key)
             await self._retry(row, repr(exc), None)
             return 0
-        self.metrics.send_seconds.labels(kind=row.kind).observe(time.perf_counter() - started)
-        self.metrics.actions_sent.labels(kind=row.kind).inc()
-        await self._finish(row, status="sent", result=result)
+        seconds, count = self._kind_metrics(row.kind)
+        seconds.observe(perf_counter() - started)
+        count.inc()
+        outcome = {"row_id": row.id, "at": self.clock.now(), "outcome": result.model_dump()}
+        await self._write(_SENT, outcome)
         if self.on_sent is not None and action.tag:
-            await self.on_sent(row, action, result)
+            await self.on_sent(row.entry(), action, result)
         return 1
 
-    async def _hold(self, row_id: int) -> OutboxEntry | None:
-        """Renew this replica's unexpired claim on a row just before sending it, else None.
-
-        The renewal is one conditional UPDATE: once a lease ran out (this replica was slow,
-        paused or its batch was long) another replica may claim the row, and this one must not
-        send it too. The lease must outlast one send (adapter timeouts are shorter).
-        """
-        now = self.clock.now()
-        async with self.database.session() as session:
-            result = await session.scalars(
-                update(OutboxEntry)
-                .where(
-                    OutboxEntry.id == row_id,
-                    OutboxEntry.status == "pending",
-                    OutboxEntry.claimed_by == self.replica,
-                    OutboxEntry.claimed_until >= now,
-                )
-                .values(claimed_until=now + self.lease)
-                .returning(OutboxEntry)
+    def _kind_metrics(self, kind: str) -> tuple[Any, Any]:
+        """(send latency histogram, sent counter) of one kind (`labels()` costs more than use)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = (
+                self.metrics.send_seconds.labels(kind=kind),
+                self.metrics.actions_sent.labels(kind=kind),
             )
-            return result.first()
+        return found
 
-    async def _retry(self, row: OutboxEntry, error: str, retry_after: float | None) -> None:
+    async def _retry(self, row: _Claim, error: str, retry_after: float | None) -> None:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             log.error("action %s gave up after %d attempts: %s", row.key, attempts, error)
             self.metrics.actions_failed.labels(kind=row.kind, reason="gave_up").inc()
-            await self._finish(row, status="failed", error=error, attempts=attempts)
+            await self._fail(row, attempts, error)
             return
         self.metrics.action_retries.labels(kind=row.kind).inc()
         delay = backoff(attempts)
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         log.info("action %s will be retried in %.1fs: %s", row.key, delay.total_seconds(), error)
-        async with self.database.session() as session:
-            await session.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.replica)
-                .values(
-                    attempts=attempts,
-                    last_error=error[:2000],
-                    next_attempt_at=self.clock.now() + delay,
-                    claimed_by=None,
-                    claimed_until=None,
-                )
-            )
+        await self._due_again(row, attempts, error, delay)
 
-    async def _finish(
-        self,
-        row: OutboxEntry,
-        *,
-        status: str,
-        error: str | None = None,
-        result: ActionResult | None = None,
-        retry: bool = False,
-        attempts: int | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None}
-        if status == "sent":
-            values.update(sent_at=self.clock.now(), result=(result or ActionResult()).model_dump())
-        if error is not None:
-            values["last_error"] = error[:2000]
-        if attempts is not None:
-            values["attempts"] = attempts
-        if retry:
-            values["next_attempt_at"] = self.clock.now() + backoff(row.attempts + 1)
-            values["attempts"] = row.attempts + 1
-        where = [OutboxEntry.id == row.id]
-        if status != "sent":  # a sent action is recorded whoever holds the row now
-            where.append(OutboxEntry.claimed_by == self.replica)
+    async def _due_again(self, row: _Claim, attempts: int, error: str, delay: timedelta) -> None:
+        """Hand the row back, due again after `delay` (only while this replica holds it)."""
+        params = {"row_id": row.id, "replica": self.replica, "tries": attempts}
+        params.update(error=error[:2000], next=self.clock.now() + delay)
+        await self._write(_AGAIN, params)
+
+    async def _fail(self, row: _Claim, attempts: int, error: str) -> None:
+        """Mark the row failed for good, keeping the reason (only while this replica holds it)."""
+        params = {"row_id": row.id, "replica": self.replica, "tries": attempts}
+        await self._write(_FAILED, {**params, "error": error[:2000]})
+
+    async def _write(self, statement: FastStatement, params: Mapping[str, Any]) -> int:
+        """Run one write in its own transaction; returns the rows it changed."""
         async with self.database.session() as session:
-            await session.execute(update(OutboxEntry).where(*where).values(**values))
+            return await statement.execute(session, params)
 
     async def _tell_moderators_once(self, community: str, exc: PermanentError) -> None:
         notice = NotifyModerators(
@@ -296,11 +397,6 @@ class OutboxSender:
             text=f"Heads-up: I could not complete an action ({exc.code}): {exc}. "
             "I will not repeat this notice; please check my permissions.",
         )
+        key = f"perm:{community}:{exc.code}"
         async with self.database.session() as session:
-            await enqueue(
-                session,
-                key=f"perm:{community}:{exc.code}",
-                rule=None,
-                action=notice,
-                now=self.clock.now(),
-            )
+            await enqueue(session, key=key, rule=None, action=notice, now=self.clock.now())
