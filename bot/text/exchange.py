@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
-from bot.text.questions import FIRST_PERSON, WORD_RE, is_question, lexicon, prose
+from bot.text.questions import (
+    FIRST_PERSON,
+    WORD_RE,
+    is_greeting,
+    is_question,
+    is_thanks,
+    lexicon,
+    prose,
+)
 
 __all__ = [
     "AnswerKind",
@@ -21,6 +29,7 @@ __all__ = [
     "find_answers",
     "is_follow_up_in_exchange",
     "is_own_request",
+    "is_social",
 ]
 
 BEING_HELPED = timedelta(minutes=4)
@@ -96,6 +105,7 @@ def find_answers(
     addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
     addressed_keys = {nick_key(name) for name in addressed}
     line_key = nick_key(line.user)
+    social = bool(addressed_keys) and is_social(line.text, addressed_keys)
     signals: list[AnswerSignal] = []
     for question in open_questions:
         if line.id == question.id or line.at < question.at:
@@ -109,13 +119,14 @@ def find_answers(
                 signals.append(AnswerSignal(question.id, line.user, "platform_reply"))
             elif (
                 in_time
+                and not social
                 and asker_key in addressed_keys
                 and _same_place(line, question)
                 and not _belongs_elsewhere(line, question, addressed_keys, recent, known)
             ):
                 signals.append(AnswerSignal(question.id, line.user, "addressed"))
             continue
-        if not in_time or not _same_place(line, question):
+        if not in_time or social or not _same_place(line, question):
             continue
         for name in addressed:
             if nick_key(name) != asker_key and _responded(name, question, recent, known):
@@ -153,6 +164,8 @@ def _responded(
             continue
         if line.at < question.at or line.id == question.id or is_own_request(line.text):
             continue
+        if is_social(line.text, targets):
+            continue  # 'good evening everyone': present, not responding
         targets.discard(member_key)
         if not targets or asker_key in targets:
             return True
@@ -200,6 +213,15 @@ def _named(text: str, known: NickIndex) -> set[str]:
         if len(word) >= 3:
             names.update(nick_key(n) for n in known.lookup(word, punctuated=False))
     return names
+
+
+def is_social(text: str, names: Iterable[str] = ()) -> bool:
+    """Only a greeting or a thanks, once the ``names`` (nick keys) it is addressed to are dropped:
+    'hey bob', 'carol: hi', 'bob, alice: thanks!'. It helps nobody: it answers no question, and a
+    thanks says the addressed member was the helper."""
+    keys = set(names)
+    rest = " ".join(w for w in text.split() if nick_key(w) not in keys)
+    return bool(rest) and (is_greeting(rest) or is_thanks(rest))
 
 
 def is_own_request(text: str) -> bool:
@@ -282,6 +304,8 @@ def is_follow_up_in_exchange(
             nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)
         }
         speaker = nick_key(r.user)
+        if targets and is_social(r.text, targets):
+            continue  # 'bob: hi' or 'alice: thanks' starts no exchange where bob is helped
         helped_lately = line.at - r.at <= min(window, BEING_HELPED)
         if speaker != author and author in targets and (speaker in addressed or helped_lately):
             return True

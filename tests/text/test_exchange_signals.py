@@ -1,0 +1,83 @@
+"""Tests for the conversational signals that tell help from social talk in a flat channel."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.text.exchange import (
+    AnswerSignal,
+    ChatLine,
+    OpenQuestion,
+    find_answers,
+    is_follow_up_in_exchange,
+    is_social,
+)
+
+T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=30)
+USERS = ["alice", "bob", "carol", "wezzer"]
+Q = OpenQuestion(id="q", asker="alice", at=T0)
+
+
+def line(lid: str, user: str, text: str, minute: int = 1) -> ChatLine:
+    return ChatLine(id=lid, user=user, text=text, at=T0 + timedelta(minutes=minute))
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        ("hey wezzer", {"wezzer"}, True),
+        ("carol: hi", {"carol"}, True),
+        ("bob, carol: thanks!", {"bob", "carol"}, True),
+        ("hola ana", {"ana"}, True),
+        ("gracias bob", {"bob"}, True),
+        ("bob: hi, try sudo apt-get install vlc", {"bob"}, False),
+        ("bob: thanks, but it still fails", {"bob"}, False),
+        ("bob", {"bob"}, False),
+    ],
+)
+def test_is_social(text: str, names: set[str], expected: bool) -> None:
+    assert is_social(text, names) is expected
+
+
+def test_a_greeting_to_the_asker_answers_nothing() -> None:
+    new = line("1", "bob", "alice: hi")
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS) == []
+
+
+def test_a_thanks_to_the_asker_answers_nothing() -> None:
+    """'alice: thanks' says alice helped bob, not that bob answered alice."""
+    new = line("1", "bob", "alice: thanks a lot")
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS) == []
+
+
+def test_the_asker_greeting_a_member_who_greeted_the_room_is_no_engagement() -> None:
+    recent = [line("0", "alice", "my screen flickers at login, any ideas?", 0)]
+    recent.append(line("1", "wezzer", "good evening everyone", 2))
+    new = line("2", "alice", "hey wezzer", 3)
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS, recent=recent) == []
+
+
+def test_the_asker_thanking_who_responded_is_still_engagement() -> None:
+    recent = [line("1", "bob", "udisksctl mount -b /dev/sdb1", 2)]
+    new = line("2", "alice", "bob: ok, that mounted it", 3)
+    signals = find_answers(new, [Q], window=WINDOW, known_users=USERS, recent=recent)
+    assert signals == [AnswerSignal("q", "bob", "asker_engaged")]
+
+
+def test_a_greeting_does_not_put_its_addressee_in_an_exchange() -> None:
+    recent = [line("1", "carol", "bob: hi", 1)]
+    new = line("2", "bob", "how does one mount a floppy drive?", 2)
+    assert not is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
+
+
+def test_being_thanked_means_helping_not_being_helped() -> None:
+    recent = [line("1", "carol", "bob: thanks", 1)]
+    new = line("2", "bob", "why does sound stop after suspend?", 2)
+    assert not is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
+
+
+def test_real_help_still_makes_the_next_line_a_follow_up() -> None:
+    recent = [line("1", "carol", "bob: try sudo modprobe snd", 1)]
+    new = line("2", "bob", "why does it say module not found?", 2)
+    assert is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
