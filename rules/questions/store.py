@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.questions.models import OPEN, SOLVED, ChannelLine, Question
@@ -79,18 +79,30 @@ async def open_questions(
     asker: str | None = None,
     limit: int = 50,
 ) -> list[QuestionView]:
-    """Unanswered questions, oldest first; `channel` matches an id or a name (with or without #)."""
-    query = select(Question).where(Question.community == community, Question.state == OPEN)
-    if channel:
-        name = channel.lstrip("#")
-        query = query.where(or_(Question.channel == channel, Question.channel_name == name))
+    """Unanswered questions, oldest first; `channel` matches an id or a name (with or without #).
+
+    A channel is looked up by id and by name in two index range scans (ix_questions_state_channel
+    and ..._name), merged here: one OR would walk every open question of the community.
+    """
+    base = select(Question).where(Question.community == community, Question.state == OPEN)
     if older_than is not None:
-        query = query.where(Question.asked_at <= now - older_than)
+        base = base.where(Question.asked_at <= now - older_than)
     if asker:
-        query = query.where(Question.asker == asker)
-    rows = (
-        await session.scalars(query.order_by(Question.asked_at, Question.id).limit(limit))
-    ).all()
+        base = base.where(Question.asker == asker)
+    ordered = (Question.asked_at, Question.id)
+    if not channel:
+        queries = [base]
+    else:
+        name = channel.lstrip("#")
+        queries = [
+            base.where(Question.channel == channel),
+            base.where(Question.channel_name == name),
+        ]
+    found: dict[int, Question] = {}
+    for query in queries:
+        for row in (await session.scalars(query.order_by(*ordered).limit(limit))).all():
+            found[row.id] = row
+    rows = sorted(found.values(), key=lambda r: (r.asked_at, r.id))[:limit]
     return [view(r) for r in rows]
 
 
