@@ -12,6 +12,7 @@ from bot.text.addressing import NickIndex, addressed_users, nick_index, nick_key
 from bot.text.questions import (
     FIRST_PERSON,
     WORD_RE,
+    gives_up,
     is_greeting,
     is_question,
     is_thanks,
@@ -105,7 +106,7 @@ def find_answers(
     addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
     addressed_keys = {nick_key(name) for name in addressed}
     line_key = nick_key(line.user)
-    social = bool(addressed_keys) and is_social(line.text, addressed_keys)
+    social = bool(addressed_keys) and (is_social(line.text, addressed_keys) or gives_up(line.text))
     signals: list[AnswerSignal] = []
     for question in open_questions:
         if line.id == question.id or line.at < question.at:
@@ -164,8 +165,8 @@ def _responded(
             continue
         if line.at < question.at or line.id == question.id or is_own_request(line.text):
             continue
-        if is_social(line.text, targets):
-            continue  # 'good evening everyone': present, not responding
+        if is_social(line.text, targets) or gives_up(line.text):
+            continue  # 'good evening everyone', 'no idea, sorry': present, not responding
         targets.discard(member_key)
         if not targets or asker_key in targets:
             return True
@@ -304,8 +305,8 @@ def is_follow_up_in_exchange(
             nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)
         }
         speaker = nick_key(r.user)
-        if targets and is_social(r.text, targets):
-            continue  # 'bob: hi' or 'alice: thanks' starts no exchange where bob is helped
+        if targets and (is_social(r.text, targets) or gives_up(r.text)):
+            continue  # 'bob: hi', 'bob: no idea' or 'alice: thanks': bob is not being helped
         helped_lately = line.at - r.at <= min(window, BEING_HELPED)
         if speaker != author and author in targets and (speaker in addressed or helped_lately):
             return True

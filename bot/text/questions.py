@@ -15,6 +15,7 @@ __all__ = [
     "QUESTION_THRESHOLD",
     "WORD_RE",
     "Lexicon",
+    "gives_up",
     "is_code_only",
     "is_greeting",
     "is_question",
@@ -66,6 +67,7 @@ class Lexicon:
     help_re: re.Pattern[str]
     problem_re: re.Pattern[str]
     solved_re: re.Pattern[str]
+    give_up_re: re.Pattern[str]
     thanks_re: re.Pattern[str]
     greeting_re: re.Pattern[str]
     multiword_interrogatives: tuple[str, ...]
@@ -100,6 +102,7 @@ def lexicon() -> Lexicon:
         help_re=_phrase_re(words["help_phrases"]),
         problem_re=_phrase_re(words["problem_phrases"]),
         solved_re=_phrase_re(words["solved"]),
+        give_up_re=_phrase_re(words["give_up"]),
         thanks_re=_phrase_re(words["thanks"]),
         greeting_re=_phrase_re(words["greetings"]),
         multiword_interrogatives=tuple(w for w in words["interrogatives"] if " " in w),
@@ -175,6 +178,26 @@ def says_solved(text: str) -> bool:
         return False
     before = body[max(0, match.start() - 12) : match.start()]
     return not re.search(r"(?:not|n't|nt|no|never|sin|aun no)\s+(?:\w+\s+)?$", before)
+
+
+_SUGGESTS = re.compile(
+    r"\b(?:try|use|install|run|check|look|see|read|google|search|ask|maybe|perhaps|should|could"
+    r"|probably|prueba|usa|instala|mira|busca|pregunta|quiz[aá]s|tal vez|deber[ií]as)\b"
+    r"|[/`$=]|https?:"
+)
+GIVE_UP_WORDS = 12
+"""A give-up is short: a longer line goes on to say something useful."""
+
+
+def gives_up(text: str) -> bool:
+    """A helper giving up ('no idea, sorry', 'ni idea', 'I don't know if it can be done, but
+    somebody else might'): short, no question, no suggestion ('not sure, try X' helps)."""
+    body = prose(text)
+    give_up_re = lexicon().give_up_re
+    if not body or "?" in body or not give_up_re.search(body):
+        return False
+    rest = give_up_re.sub(" ", body)  # 'maybe somebody else will' suggests nothing
+    return len(_words(body)) <= GIVE_UP_WORDS and not _SUGGESTS.search(rest)
 
 
 def is_code_only(text: str) -> bool:

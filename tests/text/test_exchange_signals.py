@@ -12,6 +12,7 @@ from bot.text.exchange import (
     is_follow_up_in_exchange,
     is_social,
 )
+from bot.text.questions import gives_up
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=30)
@@ -81,3 +82,32 @@ def test_real_help_still_makes_the_next_line_a_follow_up() -> None:
     recent = [line("1", "carol", "bob: try sudo modprobe snd", 1)]
     new = line("2", "bob", "why does it say module not found?", 2)
     assert is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Maikshit: I don't know if it can be done, but somebody else might.", True),
+        ("self: i dont know", True),
+        ("sorry, can't help you, maybe somebody else will", True),
+        ("ni idea, lo siento", True),
+        ("no idea, try sudo apt-get install vlc", False),
+        ("i dont know, maybe ask in #ubuntu-es", False),
+        ("not sure, but see https://help.ubuntu.com/community/Sound", False),
+        ("I have no idea how to fix my wifi, any help?", False),
+        ("no sé, prueba con sudo", False),
+    ],
+)
+def test_gives_up(text: str, expected: bool) -> None:
+    assert gives_up(text) is expected
+
+
+def test_a_helper_giving_up_on_the_asker_answers_nothing() -> None:
+    new = line("1", "bob", "alice: no idea, sorry")
+    assert find_answers(new, [Q], window=WINDOW, known_users=USERS) == []
+
+
+def test_a_give_up_does_not_make_the_next_question_a_follow_up() -> None:
+    recent = [line("1", "carol", "bob: i dont know", 1)]
+    new = line("2", "bob", "how do I print over samba?", 2)
+    assert not is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
