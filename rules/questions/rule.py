@@ -51,6 +51,8 @@ SUGGESTION_RE = re.compile(
 """'Have you tried X?': a suggestion to someone, not a request for help."""
 LEAD_NICK_RE = re.compile(r"^\s*([^\s:,]{2,32})[:,]\s")
 """IRC-style address of a member not seen lately ('futsuriai, what program...')."""
+SQUEEZE_RE = re.compile(r"(\w)\1+")
+"""A letter run ('uhhh', 'hmmm') read as one letter, as interjections are stretched."""
 NOT_NICKS = frozenset({"btw", "anyway", "update", "edit", "note", "ps", "fyi", "also", "um"})
 WITHDRAW_RE = re.compile(
     r"\b(?:never ?mind|nvm|forget it|no longer needed|olv[ií]dalo|ya no hace falta|da igual)\b",
@@ -351,7 +353,10 @@ def _starts_with_a_nick(text: str) -> bool:
     if match is None:
         return False
     key = nick_key(match.group(1))
-    return bool(key) and not key.isdigit() and key not in lexicon().common_words | NOT_NICKS
+    if not key or key.isdigit():
+        return False
+    words = lexicon().common_words | NOT_NICKS
+    return key not in words and SQUEEZE_RE.sub(r"\1", key) not in words  # 'uhhh,' is 'uh,'
 
 
 def _others_spoke_since(recent: Sequence[ChatLine], *, asker: str, message_id: str) -> bool:
