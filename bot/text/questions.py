@@ -177,7 +177,15 @@ def says_solved(text: str) -> bool:
     if match is None:
         return False
     before = body[max(0, match.start() - 12) : match.start()]
-    return not re.search(r"(?:not|n't|nt|no|never|sin|aun no)\s+(?:\w+\s+)?$", before)
+    if re.search(r"(?:not|n't|nt|no|never|sin|aun no)\s+(?:\w+\s+)?$", before):
+        return False
+    if body[match.start() - 1 : match.start()] in ('"', "'"):
+        return False  # 'the only thing that "solved" it was vesa': mentioned, not said
+    return not _BUT_RE.search(body, match.end())  # 'it works, but it times out': not solved
+
+
+_BUT_RE = re.compile(r"\b(?:but|except|pero|aunque|excepto)\b")
+"""A success phrase followed by one of these is hedged: the problem is not solved."""
 
 
 _SUGGESTS = re.compile(

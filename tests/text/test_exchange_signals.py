@@ -12,7 +12,7 @@ from bot.text.exchange import (
     is_follow_up_in_exchange,
     is_social,
 )
-from bot.text.questions import gives_up
+from bot.text.questions import gives_up, says_solved
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=30)
@@ -111,3 +111,22 @@ def test_a_give_up_does_not_make_the_next_question_a_follow_up() -> None:
     recent = [line("1", "carol", "bob: i dont know", 1)]
     new = line("2", "bob", "how do I print over samba?", 2)
     assert not is_follow_up_in_exchange(new, recent, window=timedelta(minutes=10))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("it works now :-P", True),
+        ("yay thanks found it", True),
+        (
+            "I have apache going and it works in that I can sometimes reach it but it times out",
+            False,
+        ),
+        ('the only thing that "solved" my screen problem was vesa', False),
+        ("thanks, but it still fails", False),
+        ("ya funciona pero solo a veces", False),
+        ("gracias, ya funciona", True),
+    ],
+)
+def test_a_hedged_or_quoted_success_is_not_solved(text: str, expected: bool) -> None:
+    assert says_solved(text) is expected
