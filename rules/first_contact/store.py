@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.fast import FastStatement
@@ -76,6 +76,7 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
     recent = await session.execute(
         delete(RecentPost).where(RecentPost.community == community, RecentPost.user_id == user)
     )
+    _known(session).pop((community, user), None)
     reports = await session.execute(
         update(Report)
         .where(Report.community == community, Report.reporter == user)
@@ -139,24 +140,48 @@ _ADD_POST = FastStatement(
         {name: bindparam(name) for name in (*_POST_COLUMNS, "significant", "posted_at")}
     )
 )
-_COUNT_POSTS = FastStatement(
-    select(func.count()).where(
-        _RECENT.c.community == bindparam("community"),
-        _RECENT.c.user_id == bindparam("user"),
-        _RECENT.c.posted_at >= bindparam("since"),
-    )
-)
-_COPIES = FastStatement(
-    select(_RECENT.c.channel)
+_USER_POSTS = FastStatement(
+    select(_RECENT.c.channel, _RECENT.c.fingerprint, _RECENT.c.significant, _RECENT.c.posted_at)
     .where(
         _RECENT.c.community == bindparam("community"),
         _RECENT.c.user_id == bindparam("user"),
-        _RECENT.c.fingerprint == bindparam("digest"),
-        _RECENT.c.significant == bindparam("significant"),
         _RECENT.c.posted_at >= bindparam("since"),
     )
-    .distinct()
+    .order_by(_RECENT.c.posted_at, _RECENT.c.id)
 )
+_EVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    channel: str
+    fingerprint: str
+    significant: bool
+    posted_at: datetime
+
+
+@dataclass
+class _Posts:
+    """A new member's recent posts as this transaction knows them: complete from `floor` on."""
+
+    floor: datetime
+    posts: list[_Post]
+
+
+def _known(session: AsyncSession) -> dict[tuple[str, str], _Posts]:
+    found: Any = session.info.setdefault("first_contact.posts", {})
+    return found
+
+
+async def _posts(session: AsyncSession, community: str, user: str, since: datetime) -> list[_Post]:
+    """The member's posts since `since`: read once per transaction, then kept up to date."""
+    known = _known(session)
+    entry = known.get((community, user))
+    if entry is None or entry.floor > since:
+        params = {"community": community, "user": user, "since": since}
+        rows = await _USER_POSTS.rows(session, params)
+        entry = known[(community, user)] = _Posts(since, [_Post(*row) for row in rows])
+    return [post for post in entry.posts if post.posted_at >= since]
 
 
 async def remember_post(
@@ -171,10 +196,18 @@ async def remember_post(
     now: datetime,
     keep_since: datetime,
 ) -> None:
-    """Record a new member's message and drop their posts older than `keep_since`."""
-    await _FORGET_OLD_POSTS.execute(
-        session, {"community": community, "user": user, "keep_since": keep_since}
-    )
+    """Record a new member's message and drop their posts older than `keep_since`.
+
+    The database delete runs once per member and transaction; this transaction's reads go
+    through the member's post list, pruned at every call, so they never see a dropped post.
+    """
+    key = (community, user)
+    trimmed: set[tuple[str, str]] = session.info.setdefault("first_contact.trimmed", set())
+    if key not in trimmed:
+        trimmed.add(key)
+        await _FORGET_OLD_POSTS.execute(
+            session, {"community": community, "user": user, "keep_since": keep_since}
+        )
     values = {
         "community": community,
         "user_id": user,
@@ -185,26 +218,25 @@ async def remember_post(
         "posted_at": now,
     }
     await _ADD_POST.execute(session, values)
+    entry = _known(session).get(key)
+    if entry is not None:
+        entry.posts = [post for post in entry.posts if post.posted_at >= keep_since]
+        if keep_since >= entry.floor:
+            entry.floor = _EVER  # everything older is dropped: the list is complete
+        entry.posts.append(_Post(channel, digest, significant, now))
 
 
 async def posts_since(session: AsyncSession, *, community: str, user: str, since: datetime) -> int:
     """How many messages a new member posted since `since` (this one included once recorded)."""
-    rows = await _COUNT_POSTS.rows(session, {"community": community, "user": user, "since": since})
-    return int(rows[0][0] or 0) if rows else 0
+    return len(await _posts(session, community, user, since))
 
 
 async def channels_with_copy(
     session: AsyncSession, *, community: str, user: str, digest: str, since: datetime
 ) -> list[str]:
     """Distinct channels where the member posted this same text since `since`."""
-    params = {
-        "community": community,
-        "user": user,
-        "digest": digest,
-        "significant": True,
-        "since": since,
-    }
-    return sorted(row[0] for row in await _COPIES.rows(session, params))
+    posts = await _posts(session, community, user, since)
+    return sorted({p.channel for p in posts if p.fingerprint == digest and p.significant})
 
 
 async def add_report(

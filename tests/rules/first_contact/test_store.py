@@ -115,3 +115,41 @@ def test_held_references() -> None:
         None,
         None,
     ]
+
+
+async def test_one_transaction_answers_like_a_fresh_read_after_every_post(sqlite_url: str) -> None:
+    """Posts, pruning and reads in one batch agree with a model of the stored semantics."""
+    database = Database(sqlite_url)
+    await database.upgrade()
+    keep = timedelta(minutes=10)
+    model: list[tuple[str, str, datetime]] = []  # (channel, digest, posted_at) still kept
+    try:
+        async with database.session() as session:
+            # a read before any post in this transaction, with a late `since`
+            assert await store.posts_since(session, community=C, user="eve", since=T0) == 0
+            for n in range(40):
+                now = T0 + timedelta(minutes=n)
+                channel, digest = f"c{n % 3}", "same" if n % 4 else f"d{n}"
+                await store.remember_post(
+                    session,
+                    community=C,
+                    user="eve",
+                    channel=channel,
+                    message_id=f"m{n}",
+                    digest=digest,
+                    significant=True,
+                    now=now,
+                    keep_since=now - keep,
+                )
+                model = [p for p in model if p[2] >= now - keep] + [(channel, digest, now)]
+                for back in (timedelta(minutes=2), keep, timedelta(hours=2)):
+                    since = now - back
+                    expected = [p for p in model if p[2] >= since]
+                    got = await store.posts_since(session, community=C, user="eve", since=since)
+                    assert got == len(expected), (n, back)
+                    copies = await store.channels_with_copy(
+                        session, community=C, user="eve", digest="same", since=since
+                    )
+                    assert copies == sorted({p[0] for p in expected if p[1] == "same"}), (n, back)
+    finally:
+        await database.dispose()
