@@ -260,6 +260,8 @@ def question_score(text: str, *, is_bot: bool = False) -> float:
     if marks:
         score += 0.6 if len(words) >= 3 else 0.3
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(body) if c.strip()]
+    while len(clauses) > 1 and is_greeting(clauses[0]):
+        clauses.pop(0)  # 'hey all, is there any...': the question opens after the greeting
     starts = [_interrogative_start(c, lex) for c in clauses[:8]]
     if starts and starts[0]:
         score += 0.55 * starts[0]

@@ -12,7 +12,7 @@ from bot.text.exchange import (
     is_follow_up_in_exchange,
     is_social,
 )
-from bot.text.questions import gives_up, says_solved
+from bot.text.questions import gives_up, is_question, says_solved
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=30)
@@ -130,3 +130,18 @@ def test_a_give_up_does_not_make_the_next_question_a_follow_up() -> None:
 )
 def test_a_hedged_or_quoted_success_is_not_solved(text: str, expected: bool) -> None:
     assert says_solved(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hey all, is there any program more advanced than the time command",
+        "hola a todos, cómo instalo vlc",
+    ],
+)
+def test_a_question_opens_after_a_leading_greeting(text: str) -> None:
+    assert is_question(text)
+
+
+def test_a_bare_greeting_still_asks_nothing() -> None:
+    assert not is_question("hi all, hello")
