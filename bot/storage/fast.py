@@ -47,6 +47,8 @@ class _Compiled:
     results: tuple[Processor, ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     """(position, processor) of the parameters that have a bind processor."""
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(position, processor) of the result columns that have a result processor."""
 
 
 class FastStatement:
@@ -77,16 +79,23 @@ class FastStatement:
             found = raw.execute(compiled.sql, _bind(compiled, params)).fetchall()
         except sqlite3.Error as error:
             raise _as_sqlalchemy(error, compiled, params) from error
-        if not any(compiled.results):
+        if not found or not compiled.converted:
             return found
-        procs = compiled.results
-        return [
-            tuple(
-                p(v) if p is not None and v is not None else v
-                for p, v in zip(procs, row, strict=True)
-            )
-            for row in found
-        ]
+        if len(compiled.converted) == 1:  # the common case: one datetime column
+            ((index, proc),) = compiled.converted
+            out = []
+            for row in found:
+                value = row[index]
+                if value is not None:
+                    row = (*row[:index], proc(value), *row[index + 1 :])
+                out.append(row)
+            return out
+        rows = [list(row) for row in found]
+        for row in rows:
+            for index, proc in compiled.converted:
+                if row[index] is not None:
+                    row[index] = proc(row[index])
+        return [tuple(row) for row in rows]
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
         """Run a write; returns the number of rows it changed."""
@@ -188,6 +197,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         defaults=defaults,
         results=results,
         processed=tuple((i, p) for i, p in enumerate(binds) if p is not None),
+        converted=tuple((i, p) for i, p in enumerate(results) if p is not None),
     )
 
 
