@@ -53,19 +53,29 @@ class NickIndex:
             key = nick_key(name)
             if key and name not in names.setdefault(key, []):
                 names[key].append(name)
-        prefixes: dict[str, str | None] = {}
-        for key in names:
-            for end in range(_MIN_PREFIX, len(key)):
-                prefix = key[:end]
-                prefixes[prefix] = key if prefix not in prefixes else None
-        deletes: dict[str, str | None] = {}
-        for key in names:
-            if len(key) >= _MIN_TYPO_LENGTH:
-                for variant in _one_deleted(key):
-                    deletes[variant] = key if deletes.get(variant, key) == key else None
         self._names = names
-        self._prefixes = prefixes
-        self._deletes = deletes
+        self._prefixes: dict[str, str | None] | None = None  # built on first need (most
+        self._deletes: dict[str, str | None] | None = None  # messages address nobody)
+
+    def _prefix_map(self) -> dict[str, str | None]:
+        if self._prefixes is None:
+            prefixes: dict[str, str | None] = {}
+            for key in self._names:
+                for end in range(_MIN_PREFIX, len(key)):
+                    prefix = key[:end]
+                    prefixes[prefix] = key if prefix not in prefixes else None
+            self._prefixes = prefixes
+        return self._prefixes
+
+    def _delete_map(self) -> dict[str, str | None]:
+        if self._deletes is None:
+            deletes: dict[str, str | None] = {}
+            for key in self._names:
+                if len(key) >= _MIN_TYPO_LENGTH:
+                    for variant in _one_deleted(key):
+                        deletes[variant] = key if deletes.get(variant, key) == key else None
+            self._deletes = deletes
+        return self._deletes
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -79,7 +89,7 @@ class NickIndex:
         if found is not None:
             return found
         if punctuated and len(key) >= _MIN_PREFIX:
-            unique = self._prefixes.get(key)
+            unique = self._prefix_map().get(key)
             if unique is not None:
                 return self._names[unique]
         if punctuated and len(key) >= _MIN_TYPO_LENGTH:
@@ -89,13 +99,14 @@ class NickIndex:
     def _typo(self, key: str) -> list[str]:
         """The one known name a token misses by one letter ('natfallo:' for 'Nafallo')."""
         found: set[str | None] = set()
-        if key in self._deletes:
-            found.add(self._deletes[key])
+        deletes = self._delete_map()
+        if key in deletes:
+            found.add(deletes[key])
         for variant in _one_deleted(key):
             if variant in self._names:
                 found.add(variant)
-            if variant in self._deletes:
-                found.add(self._deletes[variant])
+            if variant in deletes:
+                found.add(deletes[variant])
         if len(found) != 1 or None in found:
             return []
         (unique,) = found

@@ -45,7 +45,7 @@ NAMED_SLOTS = 6
 AnswerKind = Literal["thread_reply", "platform_reply", "addressed", "asker_engaged"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatLine:
     """One channel message, reduced to what the heuristics need."""
 
