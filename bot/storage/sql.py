@@ -107,19 +107,30 @@ async def upsert_rows(
     names = tuple(rows[0])
 
     def build(insert: Any) -> Any:
-        stmt = insert(table)
-        excluded = stmt.excluded
-        set_: dict[str, Any] = {c: excluded[c] for c in replace}
-        set_.update({c: table.c[c] + excluded[c] for c in add})
-        for column, make in (extra or {}).items():
-            set_[column] = make(excluded)
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
+        return _on_conflict_update(insert(table), table, keys, replace, add, extra)
 
     stmt = prepared(
         session, ("upsert", table.name, names, tuple(keys), tuple(replace), tuple(add), name), build
     )
     params = [dict(r) for r in rows]
     await session.execute(stmt, params if len(params) > 1 else params[0])
+
+
+def _on_conflict_update(
+    stmt: Any,
+    table: Table,
+    keys: Sequence[str],
+    replace: Sequence[str],
+    add: Sequence[str],
+    extra: Mapping[str, Callable[[Any], Any]] | None,
+) -> Any:
+    """`stmt` (a dialect insert) that, on a key conflict, replaces, adds and derives columns."""
+    excluded = stmt.excluded
+    set_: dict[str, Any] = {c: excluded[c] for c in replace}
+    set_.update({c: table.c[c] + excluded[c] for c in add})
+    for column, make in (extra or {}).items():
+        set_[column] = make(excluded)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -141,12 +152,7 @@ def fast_upsert(
     def build(dialect: str) -> Any:
         base = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = base(table).values({name: bindparam(name) for name in columns})
-        excluded = stmt.excluded
-        set_: dict[str, Any] = {c: excluded[c] for c in replace}
-        set_.update({c: table.c[c] + excluded[c] for c in add})
-        for column, make in (extra or {}).items():
-            set_[column] = make(excluded)
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
+        return _on_conflict_update(stmt, table, keys, replace, add, extra)
 
     return FastStatement(build)
 
