@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.adapter import Capabilities
 from bot.circle_config import CommunityConfig
 from bot.rule import RuleSettings
-from bot.storage.repos import Deadlines, Members
+from bot.storage.members import Members
+from bot.storage.repos import Deadlines
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bot.outbox import OutboxSender, enqueue
 from bot.rule import Rule, RuleRegistry
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
+from bot.storage.members import Members
 from bot.storage.models import OutboxEntry
 from bot.timed_work import DEADLINE_GROUP, TimedWork, job_claim_id
 
@@ -189,7 +190,7 @@ class Engine(TimedWork):
                 for number, (rule, action) in enumerate(actions):
                     key = f"ev:{event.dedup_key}:{rule}:{number}"
                     await enqueue(session, key=key, rule=rule, action=action, now=now)
-                await repos.Members(session, community=event.community).record(event)
+                await Members(session, community=event.community).record(event)
         return consumed, new
 
     async def _run_rules(

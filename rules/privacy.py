@@ -20,8 +20,9 @@ from bot.context import JobRun, RuleContext
 from bot.durations import Duration
 from bot.events import CommandInvoked
 from bot.rule import Command, JobSpec, Rule, RuleSettings
+from bot.storage.fast import flush_deferred
+from bot.storage.members import Members
 from bot.storage.models import Member, OutboxEntry
-from bot.storage.repos import Members
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ async def purge_core_text(session: AsyncSession, community: str, *, before: date
 
 async def forget_core(session: AsyncSession, community: str, user: str) -> int:
     """Erase the member's name (counts stay) and finished outbox rows that name or address them."""
+    await flush_deferred(session)  # this batch's queued member upserts first, then the erasure
     named = await session.execute(
         update(Member)
         .where(Member.community == community, Member.user_id == user)
@@ -94,6 +96,7 @@ async def find_member(session: AsyncSession, community: str, ref: str) -> str | 
     match = _MENTION.match(ref)
     if match:
         return match.group(1)
+    await flush_deferred(session)  # members first seen in this batch are queued, not stored
     if await session.get(Member, (community, ref)) is not None:
         return ref
     name = ref.lstrip("@")

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, null, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
 from bot.storage.fast import FastStatement, adopt, full_select, runs_inline
-from bot.storage.models import Community, Deadline, InboxEntry, JobClaim, Member
+from bot.storage.models import Community, Deadline, InboxEntry, JobClaim
 from bot.storage.sql import (
     dialect_name,
     fast_insert_ignore,
@@ -23,7 +22,6 @@ from bot.storage.sql import (
 
 INBOX = InboxEntry.__table__
 DEADLINES = Deadline.__table__
-MEMBERS = Member.__table__
 CLAIMS = JobClaim.__table__
 COMMUNITIES = Community.__table__
 
@@ -240,137 +238,3 @@ async def job_fire_claimed(session: AsyncSession, *, job_id: str, fire_time: dat
         )
     )
     return found is not None
-
-
-def _keep_name(excluded: Any) -> Any:
-    """A new name only when the event carries one (None or empty keeps the stored one)."""
-    return func.coalesce(func.nullif(excluded.name, ""), MEMBERS.c.name)
-
-
-_MEMBER_UPDATES: dict[str, dict[str, Any]] = {
-    "other": {"name": _keep_name},
-    "MemberJoined": {
-        "name": _keep_name,
-        "joined_at": lambda excluded: excluded.joined_at,
-        "left_at": lambda excluded: null(),
-    },
-    "MemberLeft": {"name": _keep_name, "left_at": lambda excluded: excluded.left_at},
-}
-
-
-@dataclass(frozen=True, slots=True)
-class MemberSnapshot:
-    """A member's stored row, read-only (the `members` table's columns, in its order)."""
-
-    community: str
-    user_id: str
-    name: str | None
-    joined_at: datetime | None
-    first_seen: datetime
-    last_seen: datetime
-    message_count: int
-    is_bot: bool
-    left_at: datetime | None
-
-
-_MEMBER_GET = FastStatement(
-    full_select(Member).where(
-        Member.community == bindparam("community"), Member.user_id == bindparam("user_id")
-    )
-)
-_MEMBER_UPSERTS = {
-    kind: fast_upsert(
-        MEMBERS,  # type: ignore[arg-type]
-        columns=(
-            "community",
-            "user_id",
-            "name",
-            "first_seen",
-            "last_seen",
-            "is_bot",
-            "message_count",
-            "joined_at",
-            "left_at",
-        ),
-        keys=("community", "user_id"),
-        replace=("last_seen",),
-        add=("message_count",),
-        extra=updates,
-    )
-    for kind, updates in _MEMBER_UPDATES.items()
-}
-
-
-def _upserted(old: MemberSnapshot | None, row: dict[str, Any], kind: str) -> MemberSnapshot:
-    """`old` after the member upsert of `row` (see `_MEMBER_UPDATES`), computed in Python."""
-    if old is None:
-        return MemberSnapshot(**row)
-    joined, left = old.joined_at, old.left_at
-    if kind == "MemberJoined":
-        joined, left = row["joined_at"], None
-    elif kind == "MemberLeft":
-        left = row["left_at"]
-    return MemberSnapshot(  # positional: dataclasses.replace costs several times more
-        old.community,
-        old.user_id,
-        row["name"] or old.name,
-        joined,
-        old.first_seen,
-        row["last_seen"],
-        old.message_count + row["message_count"],
-        old.is_bot,
-        left,
-    )
-
-
-class Members:
-    """What the core knows of members: join time, message counts."""
-
-    def __init__(self, session: AsyncSession, *, community: str) -> None:
-        self.session = session
-        self.community = community
-
-    def _known(self) -> dict[tuple[str, str], MemberSnapshot | None]:
-        """Rows read or written in this transaction (kept up to date by `record`)."""
-        known: Any = self.session.info.setdefault("circlebot.members", {})
-        return known
-
-    async def get(self, user_id: str) -> MemberSnapshot | None:
-        """The member's row as stored now (read once per transaction)."""
-        known = self._known()
-        key = (self.community, user_id)
-        if key in known:
-            return known[key]
-        found = await _MEMBER_GET.rows(
-            self.session, {"community": self.community, "user_id": user_id}
-        )
-        known[key] = snapshot = MemberSnapshot(*found[0]) if found else None
-        return snapshot
-
-    def forget_cached(self, user_id: str) -> None:
-        """Read the member from the database next time (after a direct UPDATE of the row)."""
-        self._known().pop((self.community, user_id), None)
-
-    async def record(self, event: Event) -> None:
-        """Update the member row an event tells about (joins, leaves, messages)."""
-        row = {
-            "community": self.community,
-            "user_id": event.user,
-            "name": event.user_name,
-            "first_seen": event.at,
-            "last_seen": event.at,
-            "is_bot": event.is_bot,
-            "message_count": 1 if isinstance(event, MessagePosted) else 0,
-            "joined_at": event.at if isinstance(event, MemberJoined) else None,
-            "left_at": event.at if isinstance(event, MemberLeft) else None,
-        }
-        kind = type(event).__name__ if isinstance(event, MemberJoined | MemberLeft) else "other"
-        await _MEMBER_UPSERTS[kind].execute(self.session, row)
-        known = self._known()
-        key = (self.community, event.user)
-        if key in known:  # the same change the upsert made, on the transaction's copy
-            known[key] = _upserted(known[key], row, kind)
-
-    async def joined_since(self, since: datetime) -> Sequence[Member]:
-        query = select(Member).where(Member.community == self.community, Member.joined_at >= since)
-        return (await self.session.scalars(query.order_by(Member.joined_at))).all()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
 from bot.storage.db import Database
-from bot.storage.repos import _MEMBER_GET, Members, MemberSnapshot
+from bot.storage.fast import flush_deferred
+from bot.storage.members import _GET, Members, MemberSnapshot
 
 COMMUNITY = "test:c"
 T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
@@ -37,10 +40,16 @@ def _events() -> list[Event]:
     ]
 
 
+async def _stored(session: AsyncSession) -> MemberSnapshot | None:
+    """The row in the database now (queued upserts written first)."""
+    await flush_deferred(session)
+    found = await _GET.rows(session, {"community": COMMUNITY, "user_id": "ann"})
+    return MemberSnapshot(*found[0]) if found else None
+
+
 async def test_cached_member_follows_every_upsert(database_url: str) -> None:
     database = Database(database_url)
     await database.upgrade()
-    params = {"community": COMMUNITY, "user_id": "ann"}
     try:
         async with database.session() as session:
             members = Members(session, community=COMMUNITY)
@@ -48,12 +57,33 @@ async def test_cached_member_follows_every_upsert(database_url: str) -> None:
             for event in _events():
                 await members.record(event)
                 cached = await members.get("ann")
-                (row,) = await _MEMBER_GET.rows(session, params)  # the stored row, uncached
-                assert cached == MemberSnapshot(*row), type(event).__name__
+                assert cached == await _stored(session), type(event).__name__
         async with database.session() as session:
             final = await Members(session, community=COMMUNITY).get("ann")
         assert final is not None
         assert (final.message_count, final.name, final.left_at) == (4, "Ann", None)
         assert final.joined_at == T0 + timedelta(minutes=6)
+    finally:
+        await database.dispose()
+
+
+async def test_queued_upserts_count_for_a_member_read_later(database_url: str) -> None:
+    """Recorded before the first read (and partly flushed meanwhile): nothing twice or lost."""
+    database = Database(database_url)
+    await database.upgrade()
+    events = _events()
+    try:
+        async with database.session() as session:
+            members = Members(session, community=COMMUNITY)
+            for event in events[:3]:
+                await members.record(event)
+            await flush_deferred(session)  # e.g. a command reading the table itself
+            for event in events[3:]:
+                await members.record(event)
+            seen = await members.get("ann")  # stored rows plus the ones still queued
+        async with database.session() as session:
+            stored = await Members(session, community=COMMUNITY).get("ann")
+        assert seen == stored
+        assert stored is not None and stored.message_count == 4
     finally:
         await database.dispose()

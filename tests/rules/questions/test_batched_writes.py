@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.events import ButtonPressed, Event, MessageDeleted, MessagePosted
+from bot.storage.models import Member
 from rules.digests.models import DailyActivity
 from rules.questions.models import ChannelLine
 from tests.harness import Harness
@@ -57,4 +58,7 @@ async def test_forget_in_the_same_batch_leaves_no_line_or_count_of_the_member(
     users = await _stored(h, DailyActivity, DailyActivity.user)
     assert "alice" not in users and "bob" in users
     assert any(u.startswith("forgotten:") for u in users)  # alice's two messages still count
+    async with h.engine.database.session() as session:
+        alice = (await session.scalars(select(Member).where(Member.user_id == "alice"))).one()
+    assert alice.name is None and alice.message_count == 2  # her queued upserts came first
     await h.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.storage.repos import Members
+from bot.storage.members import Members
 from rules.questions import store
 from tests.harness import MONDAY_9AM
 from tests.rules.questions.qhelpers import make, question, questions
