@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("answer_tracking.py", ["--split", "dev"], ["--split", "all"]),
     ("core_throughput.py", ["--events", "20000"], ["--events", "1000000"]),
     ("growth.py", ["--quick"], []),
+    ("outbox_drain.py", [], ["--actions", "5000"]),
     ("replay_speed.py", ["--events", "20000"], ["--full"]),
     ("slack_ack.py", ["--quick"], []),
 ]
