@@ -80,6 +80,9 @@ class Rule:
     async def on_sent(self, action: Action, result: ActionResult, ctx: RuleContext) -> None:
         """Learn the result (e.g. the message id) of an action this rule tagged."""
 
+    def warm_up(self) -> None:
+        """Load at start-up what the first event would otherwise wait for (lexicons...)."""
+
 
 class RuleRegistry:
     """Rules by unique name, ordered by priority then name."""

@@ -154,6 +154,8 @@ class PlatformRuntime:
         self._ticker_task = asyncio.create_task(self._ticker())
         tasks.append(self._ticker_task)
         await self.jobs.start()
+        for rule in self.engine.registry.ordered():
+            rule.warm_up()  # the first message must not wait ~60 ms for a lexicon to load
         gc.freeze()  # start-up objects (SDK clients, config, lexicons) leave the collector's scans
         self.ready = True
         log.info(

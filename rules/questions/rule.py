@@ -82,6 +82,9 @@ class Questions(Rule):
     handles = (MessagePosted, MessageEdited, MessageDeleted, ReactionAdded, TagsChanged)
     priority = 50
 
+    def warm_up(self) -> None:
+        lexicon()  # parsed from YAML and compiled once per process
+
     async def on_event(self, event: Event, ctx: RuleContext) -> list[Action]:
         if isinstance(event, MessagePosted):
             return await self._message(event, ctx)
