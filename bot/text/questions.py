@@ -191,7 +191,7 @@ _BUT_RE = re.compile(r"\b(?:but|except|pero|aunque|excepto)\b")
 _SUGGESTS = re.compile(
     r"\b(?:try|use|install|run|check|look|see|read|google|search|ask|maybe|perhaps|should|could"
     r"|probably|prueba|usa|instala|mira|busca|pregunta|quiz[aá]s|tal vez|deber[ií]as)\b"
-    r"|[/`$=]|https?:"
+    r"|(?<![:;])/|[`$=]|https?:"  # a slash after : or ; is a frown (":/"), not a path
 )
 GIVE_UP_WORDS = 12
 """A give-up is short: a longer line goes on to say something useful."""

@@ -96,6 +96,9 @@ def test_real_help_still_makes_the_next_line_a_follow_up() -> None:
         ("not sure, but see https://help.ubuntu.com/community/Sound", False),
         ("I have no idea how to fix my wifi, any help?", False),
         ("no sé, prueba con sudo", False),
+        ("sivaji, you're on integrated graphics, sorry i can't help you :/", True),  # a frown
+        ("no idea ;/", True),
+        ("no idea, look in /etc/X11", False),  # a path is a suggestion
     ],
 )
 def test_gives_up(text: str, expected: bool) -> None:
