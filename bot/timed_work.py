@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -48,13 +48,9 @@ class TimedWork:
     deadline_lease: timedelta
     outbox: OutboxSender
 
-    def capabilities(self, community: str) -> Capabilities:
-        raise NotImplementedError
-
-    def _context(
-        self, session: AsyncSession, rule: Rule, community: str, now: datetime, caps: Capabilities
-    ) -> RuleContext:
-        raise NotImplementedError
+    # provided by Engine
+    capabilities: Callable[[str], Capabilities]
+    _context: Callable[[AsyncSession, Rule, str, datetime, Capabilities], RuleContext]
 
     # deadlines ------------------------------------------------------------------------------
 
