@@ -39,8 +39,7 @@ from operator import itemgetter
 from time import monotonic, perf_counter
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, func, null, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from bot.actions import Action, ActionResult, NotifyModerators, action_from_json
 from bot.adapter import Adapter, PermanentError, TransientError, split_community
@@ -48,112 +47,32 @@ from bot.circle_config import CircleConfig
 from bot.clock import Clock
 from bot.delivery import resolve
 from bot.metrics import Metrics
+from bot.outbox_store import (
+    AGAIN,
+    CLAIM,
+    FAILED,
+    OUT,
+    PENDING,
+    PICK_LOCKED,
+    RELEASE,
+    RENEW,
+    SENT,
+    TAKE_PICKED,
+    backoff,
+    enqueue,
+    enqueue_many,
+)
 from bot.storage.db import Database
 from bot.storage.fast import FastStatement
 from bot.storage.models import OutboxEntry
-from bot.storage.sql import dialect_name, fast_insert_ignore
+from bot.storage.sql import dialect_name
 
 log = logging.getLogger(__name__)
 
-OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
+__all__ = ["RENEW_FRACTION", "OutboxSender", "SentCallback", "backoff", "enqueue", "enqueue_many"]
+
 SentCallback = Callable[[OutboxEntry, Action, ActionResult], Any]
 RENEW_FRACTION = 0.1
-"""A claim older than this part of the lease is renewed before the next send."""
-
-_O: Any = OUTBOX.c
-_COLUMNS: tuple[str, ...] = ("key", "community", "rule", "kind", "payload", "status")
-_COLUMNS += ("attempts", "next_attempt_at", "created_at")
-_ENQUEUE = fast_insert_ignore(OUTBOX, columns=_COLUMNS)
-
-_PENDING = _O.status == "pending"
-_DUE = and_(
-    _PENDING,
-    _O.next_attempt_at <= bindparam("now"),
-    or_(_O.claimed_until.is_(None), _O.claimed_until < bindparam("now")),
-)
-_PICK = select(_O.id).where(_DUE).order_by(_O.id).limit(bindparam("limit", type_=Integer))
-_CLAIMED = (_O.id, _O.key, _O.community, _O.rule, _O.kind, _O.payload, _O.attempts)
-_TAKE: dict[str, Any] = {"claimed_by": bindparam("replica"), "claimed_until": bindparam("until")}
-_CLAIM = FastStatement(  # SQLite: one statement; writers are serialised
-    update(OUTBOX).where(_O.id.in_(_PICK)).values(_TAKE).returning(*_CLAIMED)
-)
-_PICK_LOCKED = FastStatement(_PICK.with_for_update(skip_locked=True))  # PostgreSQL
-_TAKE_PICKED = FastStatement(
-    update(OUTBOX)
-    .where(_O.id.in_(bindparam("ids", expanding=True)))
-    .values(_TAKE)
-    .returning(*_CLAIMED)
-)
-_MINE = (_O.claimed_by == bindparam("replica"), _PENDING)
-_RENEW = FastStatement(
-    update(OUTBOX)
-    .where(
-        *_MINE,
-        _O.claimed_until >= bindparam("now"),
-        _O.id >= bindparam("low"),
-        _O.id <= bindparam("high"),
-    )
-    .values(claimed_until=bindparam("until"))
-    .returning(_O.id)
-)
-_UNCLAIMED: dict[str, Any] = {"claimed_by": null(), "claimed_until": null()}
-_SENT = FastStatement(  # recorded whoever holds the row now: the send happened
-    update(OUTBOX)
-    .where(_O.id == bindparam("row_id"))
-    .values(status="sent", sent_at=bindparam("at"), result=bindparam("outcome"), **_UNCLAIMED)
-)
-_ROW_OF_MINE = (_O.id == bindparam("row_id"), _O.claimed_by == bindparam("replica"))
-_FAILED = FastStatement(
-    update(OUTBOX)
-    .where(*_ROW_OF_MINE)
-    .values(status="failed", last_error=bindparam("error"), attempts=bindparam("tries"))
-    .values(_UNCLAIMED)
-)
-_AGAIN = FastStatement(
-    update(OUTBOX)
-    .where(*_ROW_OF_MINE)
-    .values(attempts=bindparam("tries"), last_error=bindparam("error"))
-    .values(next_attempt_at=bindparam("next"), **_UNCLAIMED)
-)
-_RELEASE = FastStatement(update(OUTBOX).where(*_MINE).values(_UNCLAIMED))
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff: 1s, 2s, 4s ... capped at 5 minutes."""
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
-
-
-async def enqueue(
-    session: AsyncSession,
-    *,
-    key: str,
-    rule: str | None,
-    action: Action,
-    now: datetime,
-) -> bool:
-    """Store an action to send; a key stored before is ignored (idempotent)."""
-    return await _ENQUEUE.execute(session, _row(key, rule, action, now)) == 1
-
-
-async def enqueue_many(
-    session: AsyncSession, items: Sequence[tuple[str, str | None, Action, datetime]]
-) -> None:
-    """Store actions (key, rule, action, now) in one call; keys stored before are ignored."""
-    await _ENQUEUE.executemany(session, [_row(*item) for item in items])
-
-
-def _row(key: str, rule: str | None, action: Action, now: datetime) -> dict[str, Any]:
-    return {
-        "key": key[:255],
-        "community": action.community,
-        "rule": rule,
-        "kind": str(getattr(action, "kind", type(action).__name__)),
-        "payload": action.model_dump(mode="json"),
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
 
 
 @dataclass(slots=True)
@@ -252,17 +171,17 @@ class OutboxSender:
     async def depth(self) -> int:
         """Actions waiting to be sent (every replica's)."""
         async with self.database.session() as session:
-            return int(await session.scalar(select(func.count()).where(_PENDING)) or 0)
+            return int(await session.scalar(select(func.count()).where(PENDING)) or 0)
 
     async def next_attempt_at(self) -> datetime | None:
         """When the earliest pending action is due."""
         async with self.database.session() as session:
-            return await session.scalar(select(func.min(_O.next_attempt_at)).where(_PENDING))
+            return await session.scalar(select(func.min(OUT.next_attempt_at)).where(PENDING))
 
     async def release(self) -> None:
         """Hand back claimed, unsent rows (graceful shutdown), after a running drain ends."""
         async with self._lock:
-            await self._write(_RELEASE, {"replica": self.replica})
+            await self._write(RELEASE, {"replica": self.replica})
 
     async def _claim(self, limit: int) -> list[_Claim]:
         """Claim up to `limit` due rows (committed); they come back in id order."""
@@ -271,11 +190,11 @@ class OutboxSender:
         take = {"replica": self.replica, "until": now + self.lease}
         async with self.database.session() as session:
             if dialect_name(session) == "postgresql":
-                picked = await _PICK_LOCKED.rows(session, {"now": now, "limit": limit})
+                picked = await PICK_LOCKED.rows(session, {"now": now, "limit": limit})
                 ids = [row_id for (row_id,) in picked]
-                rows = await _TAKE_PICKED.rows(session, {"ids": ids, **take}) if ids else []
+                rows = await TAKE_PICKED.rows(session, {"ids": ids, **take}) if ids else []
             else:
-                rows = await _CLAIM.rows(session, {"now": now, "limit": limit, **take})
+                rows = await CLAIM.rows(session, {"now": now, "limit": limit, **take})
         rows.sort(key=itemgetter(0))  # RETURNING promises no order
         return [_Claim(since, now, *row) for row in rows]
 
@@ -298,7 +217,7 @@ class OutboxSender:
         params = {"replica": self.replica, "now": now, "until": now + self.lease}
         params.update(low=min(ids), high=max(ids))
         async with self.database.session() as session:
-            held = {row_id for (row_id,) in await _RENEW.rows(session, params)}
+            held = {row_id for (row_id,) in await RENEW.rows(session, params)}
         lost = set()
         for row in rows:
             if row.id in held:
@@ -346,7 +265,7 @@ class OutboxSender:
         seconds.observe(perf_counter() - started)
         count.inc()
         outcome = {"row_id": row.id, "at": self.clock.now(), "outcome": result.model_dump()}
-        await self._write(_SENT, outcome)
+        await self._write(SENT, outcome)
         if self.on_sent is not None and action.tag:
             await self.on_sent(row.entry(), action, result)
         return 1
@@ -379,12 +298,12 @@ class OutboxSender:
         """Hand the row back, due again after `delay` (only while this replica holds it)."""
         params = {"row_id": row.id, "replica": self.replica, "tries": attempts}
         params.update(error=error[:2000], next=self.clock.now() + delay)
-        await self._write(_AGAIN, params)
+        await self._write(AGAIN, params)
 
     async def _fail(self, row: _Claim, attempts: int, error: str) -> None:
         """Mark the row failed for good, keeping the reason (only while this replica holds it)."""
         params = {"row_id": row.id, "replica": self.replica, "tries": attempts}
-        await self._write(_FAILED, {**params, "error": error[:2000]})
+        await self._write(FAILED, {**params, "error": error[:2000]})
 
     async def _write(self, statement: FastStatement, params: Mapping[str, Any]) -> int:
         """Run one write in its own transaction; returns the rows it changed."""
