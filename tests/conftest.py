@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.storage.db import normalize_url
+from bot.storage.db import Database, normalize_url
 from tests.harness import Harness, postgres_url
 
 
@@ -42,6 +42,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         pytest.skip("CIRCLEBOT_TEST_POSTGRES_URL is not set")
     await reset_postgres(url)  # fails loudly when set but unreachable
     yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """`database_url`'s database, migrated and open (disposed after the test)."""
+    db = Database(database_url)
+    await db.upgrade()
+    yield db
+    await db.dispose()
 
 
 @pytest.fixture

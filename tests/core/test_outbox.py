@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,14 +47,6 @@ class ScriptedAdapter:
         assert isinstance(action, Post)
         self.sent.append(action.text)
         return ActionResult(message_id=f"m-{action.text}")
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
-    await db.upgrade()
-    yield db
-    await db.dispose()
 
 
 def sender(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,14 +40,6 @@ DUE_BEFORE = FastStatement(
     .limit(2)  # a literal the statement carries itself
 )
 FULL = FastStatement(full_select(Deadline).where(Deadline.key == bindparam("key")))
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
-    await db.upgrade()
-    yield db
-    await db.dispose()
 
 
 def _row(key: str, due: datetime) -> dict[str, object]:
