@@ -3,8 +3,8 @@
 Usage: ``.venv/bin/python benchmarks/core_throughput.py [--events N] [--database URL] [--quick]``
 
 Feeds the synthetic community (``benchmarks/synthetic.py``) to ``Engine.handle_batch`` in batches
-(one transaction each; the simulated clock follows each event), with a null adapter; the outbox
-is drained every ten batches and deadlines are swept as they fall due, as the runtime would.
+(one transaction each; the simulated clock follows each event), with the replay adapter (it
+sends nothing); the outbox is drained every ten batches and deadlines are swept as they fall due.
 Default database: a fresh SQLite file in a temporary directory. Prints events/s and peak RSS.
 """
 
@@ -17,7 +17,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
@@ -25,36 +24,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import synthetic  # noqa: E402
 from report import emit  # noqa: E402
 
-from bot.actions import Action, ActionResult  # noqa: E402
-from bot.adapter import Capabilities  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import Event  # noqa: E402
+from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import default_registry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
 COMMUNITY = "replay:synthetic"
-
-
-class NullAdapter:
-    """Accepts every action at once."""
-
-    platform = "replay"
-
-    def __init__(self) -> None:
-        self.capabilities = Capabilities(rich_cards=True)
-        self.executed = 0
-
-    async def start(self, sink: Any) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def execute(self, action: Action) -> ActionResult:
-        self.executed += 1
-        return ActionResult(message_id=f"bot{self.executed}")
 
 
 @dataclass
@@ -104,7 +82,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
     database = Database(database_url)
     await database.upgrade()
     clock = SimulatedClock(synthetic.START)
-    adapter = NullAdapter()
+    adapter = ReplayAdapter()
     engine = Engine(database=database, config=config, clock=clock, adapters={"replay": adapter})
     await engine.register_community(COMMUNITY, "synthetic")
     figures = Figures()
