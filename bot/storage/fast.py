@@ -42,9 +42,7 @@ T = TypeVar("T")
 class _Compiled:
     sql: str
     names: tuple[str, ...]
-    binds: tuple[Processor, ...]
     defaults: dict[str, Any]
-    results: tuple[Processor, ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     """(position, processor) of the parameters that have a bind processor."""
     converted: tuple[tuple[int, Callable[[Any], Any]], ...]
@@ -193,9 +191,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     return _Compiled(
         sql=compiled.string,
         names=names,
-        binds=binds,
         defaults=defaults,
-        results=results,
         processed=tuple((i, p) for i, p in enumerate(binds) if p is not None),
         converted=tuple((i, p) for i, p in enumerate(results) if p is not None),
     )
