@@ -244,9 +244,13 @@ def adopt(session: AsyncSession, model: type[T], rows: Sequence[Sequence[Any]]) 
         make_transient_to_detached(obj)  # as if loaded: clean, nothing to write back
         session.add(obj)
         found.append(obj)
-        # the identity map holds clean objects weakly: keep them for the rest of the transaction
-        session.info.setdefault(_ADOPTED_KEY, []).append(obj)
+        hold(session, obj)
     return found
+
+
+def hold(session: AsyncSession, obj: object) -> None:
+    """Keep a clean object for the rest of the transaction (the identity map holds it weakly)."""
+    session.info.setdefault(_ADOPTED_KEY, []).append(obj)
 
 
 def full_select(model: type[Any]) -> Select[Any]:
