@@ -9,6 +9,7 @@ horizon delete of old lines runs once per channel and transaction too.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -135,7 +136,12 @@ _BY_MESSAGE = FastStatement(
 )
 
 
-def _cache(session: AsyncSession) -> dict[tuple[str, str], tuple[datetime, list[ChatLine]]]:
+def _at(line: ChatLine) -> datetime:
+    return line.at
+
+
+def _cache(session: AsyncSession) -> dict[tuple[str, str], list[Any]]:
+    """(community, channel) -> [since, lines since then in time order] for this transaction."""
     found: Any = session.info.setdefault("questions.lines", {})
     return found
 
@@ -159,8 +165,11 @@ async def recent_lines(
     cache = _cache(session)
     cached = cache.get(place)
     if cached is not None and cached[0] <= since:
-        lines = [line for line in cached[1] if line.at >= since]
-        return lines[-RECENT_LIMIT:]
+        held = cached[1]
+        if held and held[0].at < since:  # the horizon moved on: drop what fell out, once
+            del held[: bisect_left(held, since, key=_at)]
+            cached[0] = since
+        return held[-RECENT_LIMIT:]
     rows = await _RECENT.rows(session, {"community": community, "channel": channel, "since": since})
     rows.reverse()
     lines = [
@@ -179,7 +188,7 @@ async def recent_lines(
     queued = [p for p in _pending(session).get(place, ()) if p.at >= since and p.id not in stored]
     if queued:
         lines = sorted(lines + queued, key=lambda line: line.at)  # stable: same-time order kept
-    cache[place] = (since, list(lines))
+    cache[place] = [since, list(lines)]
     return lines[-RECENT_LIMIT:]
 
 
@@ -228,7 +237,7 @@ async def remember_line(
     )
     cached = _cache(session).get(place)
     if cached is not None:
-        cached[1].append(line)
+        insort(cached[1], line, key=_at)  # after lines of the same time: arrival order kept
 
 
 async def forget_line(session: AsyncSession, *, community: str, message_id: str) -> None:
