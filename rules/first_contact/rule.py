@@ -233,7 +233,7 @@ class FirstContact(Rule):
             return
         row = await store.get_held(ctx.session, ctx.community, int(tag[len(HIDE_TAG) :]))
         if row is not None:
-            row.details = {**row.details, "hidden": True}
+            await store.mark_hidden(ctx.session, row)
 
     def commands(self) -> Sequence[Command]:
         return commands.COMMANDS

@@ -9,12 +9,38 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
-from bot.storage.fast import FastStatement
+from bot.storage import fast_orm
+from bot.storage.fast import FastStatement, adopt, full_select
 from rules.first_contact.models import HeldMessage, RecentPost, Report
 
 FORGOTTEN = "forgotten"
 _HELD_REF = re.compile(r"^[Hh]?#?(\d+)$")
+_HELD_BY_ID = FastStatement(full_select(HeldMessage).where(HeldMessage.id == bindparam("id")))
+_HELD_MESSAGE = FastStatement(
+    full_select(HeldMessage)
+    .where(
+        HeldMessage.community == bindparam("community"),
+        HeldMessage.channel == bindparam("channel"),
+        HeldMessage.message_id == bindparam("message_id"),
+    )
+    .limit(1)
+)
+_HELD_SINCE = FastStatement(
+    select(HeldMessage.id)
+    .where(
+        HeldMessage.community == bindparam("community"),
+        HeldMessage.user_id == bindparam("user"),
+        HeldMessage.held_at >= bindparam("since"),
+    )
+    .limit(1)
+)
+_USER_HELD_CHANNELS = FastStatement(
+    select(HeldMessage.channel, HeldMessage.channel_name).where(
+        HeldMessage.community == bindparam("community"), HeldMessage.user_id == bindparam("user")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -94,13 +120,16 @@ async def hold(
 ) -> HeldMessage:
     """Queue a message for review and return the stored row (its id names it)."""
     row = HeldMessage(community=community, held_at=now, status="pending", **values)
-    session.add(row)
-    await session.flush()
+    await fast_orm.insert(session, row)
     return row
 
 
 async def get_held(session: AsyncSession, community: str, held_id: int) -> HeldMessage | None:
-    row = await session.get(HeldMessage, held_id)
+    """A held message of this community by id (the session's own copy when it has one)."""
+    row = session.sync_session.identity_map.get(identity_key(HeldMessage, (held_id,)))
+    if not isinstance(row, HeldMessage):
+        found = await _HELD_BY_ID.rows(session, {"id": held_id})
+        row = adopt(session, HeldMessage, found)[0] if found else None
     return row if row is not None and row.community == community else None
 
 
@@ -108,12 +137,14 @@ async def find_held(
     session: AsyncSession, community: str, *, channel: str, message_id: str
 ) -> HeldMessage | None:
     """The held record of a platform message, if it was held."""
-    query = select(HeldMessage).where(
-        HeldMessage.community == community,
-        HeldMessage.channel == channel,
-        HeldMessage.message_id == message_id,
-    )
-    return (await session.scalars(query)).first()
+    params = {"community": community, "channel": channel, "message_id": message_id}
+    found = await _HELD_MESSAGE.rows(session, params)
+    return adopt(session, HeldMessage, found)[0] if found else None
+
+
+async def mark_hidden(session: AsyncSession, row: HeldMessage) -> None:
+    """Note that the platform hid the message (approving will re-post it)."""
+    await fast_orm.update(session, row, details={**row.details, "hidden": True})
 
 
 async def decide(
@@ -260,22 +291,17 @@ async def recently_held(
     session: AsyncSession, community: str, *, user: str, since: datetime
 ) -> bool:
     """Whether a message of this member was held since `since` (later ones are held quietly)."""
-    query = select(HeldMessage.id).where(
-        HeldMessage.community == community,
-        HeldMessage.user_id == user,
-        HeldMessage.held_at >= since,
-    )
-    return (await session.scalars(query.limit(1))).first() is not None
+    params = {"community": community, "user": user, "since": since}
+    return bool(await _HELD_SINCE.rows(session, params))
 
 
 async def held_in_channels(
     session: AsyncSession, community: str, *, user: str, channels: set[str]
 ) -> bool:
     """Whether a member's message in one of `channels` (ids or names) was held, whatever status."""
-    query = select(HeldMessage.channel, HeldMessage.channel_name).where(
-        HeldMessage.community == community, HeldMessage.user_id == user
-    )
-    for channel, name in (await session.execute(query)).all():
+    for channel, name in await _USER_HELD_CHANNELS.rows(
+        session, {"community": community, "user": user}
+    ):
         if channel in channels or (name and name in channels):
             return True
     return False
