@@ -40,7 +40,7 @@ class Welcome(Rule):
         if isinstance(event, MemberLeft):
             row = await store.get(ctx.session, ctx.community, event.user)
             if row is not None:
-                row.left_at = event.at
+                await store.change(ctx.session, row, left_at=event.at)
             await ctx.deadlines.cancel(store.follow_up_key(event.user))
             return []
         if isinstance(event, MessagePosted):
@@ -76,12 +76,11 @@ class Welcome(Rule):
             ctx.session, ctx.community, since=event.at - settings.burst_window
         )
         if active or recent > settings.burst_threshold:
-            row.burst_pending = True
+            await store.change(ctx.session, row, burst_pending=True)
             if not active:
                 await ctx.deadlines.set(BURST_KEY, ctx.now + settings.burst_window)
             return []
-        row.welcomed_at = event.at
-        row.welcome_kind = "individual"
+        await store.change(ctx.session, row, welcomed_at=event.at, welcome_kind="individual")
         await self._schedule_follow_up(row, ctx, settings, since=event.at)
         return self._greet(row, ctx, settings)
 
@@ -133,10 +132,14 @@ class Welcome(Rule):
             )
         if row.introduced_at is not None:
             return
-        row.introduced_at = event.at
-        row.intro_channel = event.channel
-        row.intro_message_id = event.message_id
-        row.intro_excerpt = _excerpt(event.text)
+        await store.change(
+            ctx.session,
+            row,
+            introduced_at=event.at,
+            intro_channel=event.channel,
+            intro_message_id=event.message_id,
+            intro_excerpt=_excerpt(event.text),
+        )
         await ctx.deadlines.cancel(store.follow_up_key(event.user))
 
     # deadlines ------------------------------------------------------------------------------
@@ -160,7 +163,7 @@ class Welcome(Rule):
             ctx.session, ctx.community, user=user, channels={section.intro_channel}
         ):
             return []  # they did introduce themselves; the post is waiting for a moderator
-        row.followed_up_at = ctx.now
+        await store.change(ctx.session, row, followed_up_at=ctx.now)
         template = settings.intro_follow_up_message or texts.FOLLOW_UP
         text = texts.render(template, section, member=texts.mention(user))
         return [DirectMessage(community=ctx.community, user=user, text=text)]
@@ -188,9 +191,9 @@ class Welcome(Rule):
         )
         actions.append(NotifyModerators(community=ctx.community, text=notice))
         for row in rows:
-            row.burst_pending = False
-            row.welcomed_at = ctx.now
-            row.welcome_kind = "combined"
+            await store.change(
+                ctx.session, row, burst_pending=False, welcomed_at=ctx.now, welcome_kind="combined"
+            )
             await self._schedule_follow_up(row, ctx, settings, since=ctx.now)
         return actions
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
+from bot.storage import fast_orm
 from bot.storage.fast import FastStatement, adopt, full_select
 from bot.storage.models import Deadline
 from rules.welcome.models import Newcomer
@@ -19,6 +21,11 @@ _NEWCOMER = FastStatement(
     full_select(Newcomer).where(
         Newcomer.community == bindparam("community"), Newcomer.user_id == bindparam("user")
     )
+)
+_BURST_PENDING = FastStatement(
+    full_select(Newcomer)
+    .where(Newcomer.community == bindparam("community"), Newcomer.burst_pending.is_(True))
+    .order_by(Newcomer.last_joined_at, Newcomer.user_id)
 )
 _JOINS_SINCE = FastStatement(
     select(func.count()).where(
@@ -109,14 +116,22 @@ async def record_join(
             join_channel=channel,
             burst_pending=False,
         )
-        session.add(row)
+        await fast_orm.insert(session, row)
     else:
-        row.last_joined_at = at
-        row.left_at = None
-        row.name = name or row.name
-        row.join_channel = channel or row.join_channel
-    await session.flush()
+        await change(
+            session,
+            row,
+            last_joined_at=at,
+            left_at=None,
+            name=name or row.name,
+            join_channel=channel or row.join_channel,
+        )
     return row
+
+
+async def change(session: AsyncSession, row: Newcomer, **values: Any) -> None:
+    """Write `values` to the member's row and to `row` (one UPDATE, no ORM flush)."""
+    await fast_orm.update(session, row, **values)
 
 
 async def joins_since(session: AsyncSession, community: str, *, since: datetime) -> int:
@@ -127,12 +142,8 @@ async def joins_since(session: AsyncSession, community: str, *, since: datetime)
 
 async def burst_pending(session: AsyncSession, community: str) -> Sequence[Newcomer]:
     """Members waiting for the combined welcome, in join order."""
-    query = (
-        select(Newcomer)
-        .where(Newcomer.community == community, Newcomer.burst_pending.is_(True))
-        .order_by(Newcomer.last_joined_at, Newcomer.user_id)
-    )
-    return (await session.scalars(query)).all()
+    rows = await _BURST_PENDING.rows(session, {"community": community})
+    return adopt(session, Newcomer, rows)
 
 
 async def purge_text(session: AsyncSession, community: str, *, before: datetime) -> int:
