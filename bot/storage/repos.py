@@ -44,6 +44,10 @@ async def first_time_seen_many(
 
 async def forget_seen(session: AsyncSession, keys: Collection[str]) -> None:
     """Un-record event keys recorded in this transaction but left unhandled (a cut batch)."""
+    if await runs_inline(session):  # a statement per key costs less than building one for all
+        for key in sorted(keys):
+            await _UNSEE.execute(session, {"key": key})
+        return
     await session.execute(delete(InboxEntry).where(InboxEntry.key.in_(sorted(keys))))
 
 
@@ -66,6 +70,7 @@ async def known_communities(session: AsyncSession) -> list[str]:
 
 
 _SEE = fast_insert_ignore(INBOX, columns=("key", "seen_at"))  # type: ignore[arg-type]
+_UNSEE = FastStatement(delete(InboxEntry).where(InboxEntry.key == bindparam("key")))
 _SET_DEADLINE = fast_upsert(
     DEADLINES,  # type: ignore[arg-type]
     columns=("community", "rule", "key", "due_at", "payload", "claimed_by", "claimed_until"),
@@ -146,6 +151,9 @@ async def claim_due_deadlines(
     session: AsyncSession, *, now: datetime, replica: str, lease: timedelta, limit: int
 ) -> list[int]:
     """Claim up to `limit` due deadlines for this replica (SKIP LOCKED on PostgreSQL)."""
+    if dialect_name(session) != "postgresql":  # SQLite: one statement; writers are serialised
+        params = {"now": now, "limit": limit, "replica": replica, "until": now + lease}
+        return sorted(row_id for (row_id,) in await _CLAIM_DUE.rows(session, params))
     query = (
         select(Deadline.id)
         .where(
@@ -181,6 +189,31 @@ class DueDeadline:
 
 _TAKE_COLUMNS = ("id", "community", "rule", "key", "due_at", "payload")
 _DEADLINES = cast(Table, DEADLINES)
+_DUE = (
+    _DEADLINES.c.due_at <= bindparam("now"),
+    or_(_DEADLINES.c.claimed_until.is_(None), _DEADLINES.c.claimed_until < bindparam("now")),
+)
+_CLAIM_DUE = FastStatement(
+    update(_DEADLINES)
+    .where(
+        _DEADLINES.c.id.in_(
+            select(_DEADLINES.c.id)
+            .where(*_DUE)
+            .order_by(_DEADLINES.c.due_at, _DEADLINES.c.id)
+            .limit(bindparam("limit"))
+        )
+    )
+    .values(claimed_by=bindparam("replica"), claimed_until=bindparam("until"))
+    .returning(_DEADLINES.c.id)
+)
+_TAKE_ONE = FastStatement(
+    delete(_DEADLINES)
+    .where(_DEADLINES.c.id == bindparam("id"), _DEADLINES.c.claimed_by == bindparam("replica"))
+    .returning(*(_DEADLINES.c[name] for name in _TAKE_COLUMNS))
+)
+_NEXT_DUE = FastStatement(
+    select(_DEADLINES.c.due_at).order_by(_DEADLINES.c.due_at).limit(bindparam("one"))
+)
 
 
 async def take_claimed_deadlines(
@@ -194,6 +227,11 @@ async def take_claimed_deadlines(
     """
     if not ids:
         return []
+    if await runs_inline(session):  # a statement per id costs less than building one for all
+        taken = []
+        for row_id in ids:
+            taken += await _TAKE_ONE.rows(session, {"id": row_id, "replica": replica})
+        return sorted((DueDeadline(*row) for row in taken), key=lambda row: (row.due_at, row.id))
     result = await session.execute(
         delete(_DEADLINES)
         .where(_DEADLINES.c.id.in_(ids), _DEADLINES.c.claimed_by == replica)
@@ -205,7 +243,8 @@ async def take_claimed_deadlines(
 
 async def next_deadline_at(session: AsyncSession) -> datetime | None:
     """The earliest due time of any deadline (for simulated clocks)."""
-    return await session.scalar(select(Deadline.due_at).order_by(Deadline.due_at).limit(1))
+    rows = await _NEXT_DUE.rows(session, {"one": 1})
+    return rows[0][0] if rows else None
 
 
 async def release_deadline_claims(session: AsyncSession, *, replica: str) -> None:
