@@ -90,8 +90,8 @@ async def _question(ctx: RuleContext, ident: int) -> Question | None:
     """A question of this community as a session object, read with one prebuilt statement.
 
     The same as `tracking.get_question`, without the ORM query (most of a nudge's cost on
-    SQLite): the row becomes a persistent object as if a query had loaded it, so changes to it
-    are flushed as usual; one already in the session is returned as it is.
+    SQLite): the row becomes a persistent object as if a query had loaded it (this rule writes
+    it with `tracking.save`); one already in the session is returned as it is.
     """
     found = ctx.session.sync_session.identity_map.get(identity_key(Question, (ident,)))
     if found is None:
@@ -168,7 +168,7 @@ async def ladder_step(ctx: RuleContext, row: Question, step: str) -> list[Action
         return []
     if step == ESCALATION:  # recorded by the grouped post (`escalate`)
         if not await _already(ctx, row, step):
-            row.escalation_pending = True
+            await tracking.save(ctx.session, row, escalation_pending=True)
             if await ctx.deadlines.get(ESCALATION_KEY) is None:
                 await ctx.deadlines.set(ESCALATION_KEY, ctx.now + settings.escalation_batch)
         await tracking.schedule_from(ctx, row, settings, start=index + 1)
@@ -278,7 +278,7 @@ async def escalate(ctx: RuleContext) -> list[Action]:
     rows = list((await ctx.session.scalars(query.order_by(Question.asked_at))).all())
     fresh = []
     for row in rows:
-        row.escalation_pending = False
+        await tracking.save(ctx.session, row, escalation_pending=False)
         if await _record(ctx, row, ESCALATION):
             fresh.append(row)
     if not fresh:
@@ -309,7 +309,7 @@ async def invite(ctx: RuleContext, row: Question) -> list[Action]:
     """The one gentle invitation to mark an answered question solved and thank the helper."""
     if row.state != ANSWERED or row.invited_at is not None:
         return []
-    row.invited_at = ctx.now
+    await tracking.save(ctx.session, row, invited_at=ctx.now)
     helper = f" {row.answered_by}" if row.answered_by else " the person who answered"
     return [
         Ephemeral(

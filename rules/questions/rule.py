@@ -268,7 +268,7 @@ class Questions(Rule):
                 await tracking.close(ctx, row, reason=DELETED)
             return
         if row is not None and row.state in LIVE_STATES:
-            row.text = event.text[: tracking.TEXT_LIMIT]
+            await tracking.save(ctx.session, row, text=event.text[: tracking.TEXT_LIMIT])
 
     async def on_due(self, item: DueItem, ctx: RuleContext) -> list[Action]:
         return await nudges.on_due(item, ctx)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import RuleContext
 from bot.events import MessagePosted
+from bot.storage import fast_orm
 from rules.questions.models import (
     ANSWERED,
     ANSWERED_BY_REPLY,
@@ -92,6 +94,17 @@ async def schedule_from(
     await ctx.deadlines.cancel(ladder_key(row.id))
 
 
+async def save(session: AsyncSession, row: Question, **values: Any) -> None:
+    """Write the values that differ from the row's with one UPDATE, and set them on the row.
+
+    What the unit of work would write at the next flush (changed columns only, nothing when
+    nothing changed), without the flush: the row stays clean (bot/storage/fast_orm.py).
+    """
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    if changed:
+        await fast_orm.update(session, row, **changed)
+
+
 async def get_question(session: AsyncSession, community: str, ref: int) -> Question | None:
     row = await session.get(Question, ref)
     return row if row is not None and row.community == community else None
@@ -113,8 +126,7 @@ async def create(ctx: RuleContext, event: MessagePosted, settings: QuestionSetti
         state=OPEN,
         escalation_pending=False,
     )
-    ctx.session.add(row)
-    await ctx.session.flush()
+    await fast_orm.insert(ctx.session, row)  # one INSERT ... RETURNING: the id, no flush
     await schedule_from(ctx, row, settings, start=0)
     return row
 
@@ -130,12 +142,16 @@ async def mark_answered(
     """First answer: stop the ladder and plan the one invitation to mark it solved."""
     if row.state != OPEN:
         return
-    row.state = ANSWERED
-    row.close_reason = ANSWERED_BY_REPLY
-    row.answered_at = at
-    row.answered_by = by
-    row.answer_kind = kind
-    row.escalation_pending = False
+    await save(
+        ctx.session,
+        row,
+        state=ANSWERED,
+        close_reason=ANSWERED_BY_REPLY,
+        answered_at=at,
+        answered_by=by,
+        answer_kind=kind,
+        escalation_pending=False,
+    )
     await ctx.deadlines.cancel(ladder_key(row.id))
     settings = settings_of(ctx, row)
     if settings.invite_to_mark_solved and row.invited_at is None:
@@ -153,14 +169,11 @@ async def mark_solved(
     """The strongest signal: solved (by the asker, a check-mark, or a moderator)."""
     if row.state not in LIVE_STATES:
         return
+    values: dict[str, Any] = {}
     if row.answered_at is None and by is not None and by != row.asker:
-        row.answered_at = ctx.now
-        row.answered_by = by
-        row.answer_kind = kind
-    row.state = SOLVED
-    row.close_reason = reason
-    row.solved_at = ctx.now
-    row.escalation_pending = False
+        values.update(answered_at=ctx.now, answered_by=by, answer_kind=kind)
+    values.update(state=SOLVED, close_reason=reason, solved_at=ctx.now, escalation_pending=False)
+    await save(ctx.session, row, **values)
     await _stop(ctx, row)
 
 
@@ -168,10 +181,14 @@ async def close(ctx: RuleContext, row: Question, *, reason: str) -> None:
     """Close a question without an answer (deleted, withdrawn, expired)."""
     if row.state not in LIVE_STATES:
         return
-    row.state = CLOSED
-    row.close_reason = reason
-    row.closed_at = ctx.now
-    row.escalation_pending = False
+    await save(
+        ctx.session,
+        row,
+        state=CLOSED,
+        close_reason=reason,
+        closed_at=ctx.now,
+        escalation_pending=False,
+    )
     await _stop(ctx, row)
 
 
