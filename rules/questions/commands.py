@@ -132,9 +132,8 @@ async def claim(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> list[
         return [respond(cmd, f"Q{row.id} is {row.state}; it needs no one to take it.")]
     if row.claimed_by and row.claimed_by != cmd.user:
         return [respond(cmd, f"Q{row.id} is already taken by {row.claimed_by}.")]
-    row.claimed_by = cmd.user
     hold = tracking.settings_of(ctx, row).claim_hold
-    await _hold(ctx, row, ctx.now + hold)
+    await _hold(ctx, row, ctx.now + hold, claimed_by=cmd.user)
     link = f" {row.permalink}" if row.permalink else ""
     return [
         respond(
@@ -145,8 +144,12 @@ async def claim(cmd: CommandInvoked, args: list[str], ctx: RuleContext) -> list[
     ]
 
 
-async def _hold(ctx: RuleContext, row: Question, until: datetime) -> None:
-    row.hold_until = until
+async def _hold(
+    ctx: RuleContext, row: Question, until: datetime, *, claimed_by: str | None = None
+) -> None:
+    """Hold the question's nudges until `until` (a claim also records who took it)."""
+    claim = {} if claimed_by is None else {"claimed_by": claimed_by}
+    await tracking.save(ctx.session, row, hold_until=until, **claim)
     deadline = await ctx.deadlines.get(tracking.ladder_key(row.id))
     if deadline is not None and deadline.due_at < until:
         await ctx.deadlines.set(tracking.ladder_key(row.id), until, dict(deadline.payload))
