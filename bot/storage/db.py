@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.storage.fast import flush_deferred
+from bot.storage.hooks import run_before_commit, take_after_commit
 from bot.storage.inline_sqlite import inline_creator, make_synchronous
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,21 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
-            await flush_deferred(session)  # writes a batch queued with `defer`, before commit
+        """A session in a transaction: committed on success, rolled back on error.
+
+        Before the commit: the work queued with `hooks.before_commit`, then the writes queued
+        with `defer`; after a successful commit, the work queued with `hooks.after_commit`.
+        """
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+                await run_before_commit(session)
+                await flush_deferred(session)  # writes a batch queued with `defer`
+            for work in take_after_commit(session):
+                try:
+                    work()
+                except Exception:  # committed: a failing follow-up must not look like a failure
+                    log.exception("after-commit work failed (the transaction is committed)")
 
     async def check(self) -> None:
         """Raise DatabaseUnavailable with a clear message unless the database answers."""

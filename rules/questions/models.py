@@ -118,3 +118,15 @@ class ChannelLine(Base):
 
 LINES = cast(Table, ChannelLine.__table__)
 """The lines table for core statements (the hot path avoids ORM objects)."""
+
+
+class LinesVersion(Base):
+    """How many transactions changed a community's channel lines: validates cached copies."""
+
+    __tablename__ = "questions_lines_versions"
+
+    community: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+LINES_VERSIONS = cast(Table, LinesVersion.__table__)

@@ -2,9 +2,10 @@
 
 Every message a watched channel receives asks the same things: the channel's recent lines, the
 open questions it could answer, the author's own live questions. These run as `FastStatement`s
-(bot/storage/fast.py). A channel's recent lines are read from the database once per transaction
-(one batch of events) and then kept on the session, with the batch's own lines appended; the
-horizon delete of old lines runs once per channel and transaction too.
+(bot/storage/fast.py). A channel's recent lines are read once and then kept on the session, with
+the batch's own lines appended; after the commit the process keeps them for the next
+transactions while no one else changed the community's lines (line_cache.py). The horizon
+delete of old lines runs at most every ten minutes of event time per channel.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.events import MessagePosted
 from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
 from bot.text.exchange import ChatLine, OpenQuestion
+from rules.questions import line_cache
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
 TEXT_LIMIT = 1000
@@ -146,11 +148,6 @@ def _cache(session: AsyncSession) -> dict[tuple[str, str], list[Any]]:
     return found
 
 
-def _trimmed(session: AsyncSession) -> set[tuple[str, str]]:
-    found: Any = session.info.setdefault("questions.trimmed", set())
-    return found
-
-
 def _pending(session: AsyncSession) -> dict[tuple[str, str], list[ChatLine]]:
     """Lines remembered in this transaction, written just before commit (`defer`)."""
     found: Any = session.info.setdefault("questions.pending", {})
@@ -164,6 +161,10 @@ async def recent_lines(
     place = (community, channel)
     cache = _cache(session)
     cached = cache.get(place)
+    if cached is None and place not in _pending(session):
+        cached = await line_cache.copy_for(session, community, channel, since)
+        if cached is not None:
+            cache[place] = cached
     if cached is not None and cached[0] <= since:
         held = cached[1]
         if held and held[0].at < since:  # the horizon moved on: drop what fell out, once
@@ -201,12 +202,15 @@ async def remember_line(
     transaction reads its own lines from the per-transaction cache and pending list.
     """
     place = (community, event.channel)
-    trimmed = _trimmed(session)
-    if place not in trimmed:  # once per transaction: reads filter by time anyway
-        trimmed.add(place)
+    if line_cache.due_for_trim(session, community, event.channel, horizon):
         await _FORGET_OLD.execute(
             session, {"community": community, "channel": event.channel, "horizon": horizon}
         )
+        cached = _cache(session).get(place)
+        if cached is not None and cached[0] < horizon:  # what was deleted is not held either
+            del cached[1][: bisect_left(cached[1], horizon, key=_at)]
+            cached[0] = horizon
+    line_cache.changed(session, community)
     line = ChatLine(
         id=event.message_id,
         user=event.user,
@@ -243,6 +247,7 @@ async def remember_line(
 async def forget_line(session: AsyncSession, *, community: str, message_id: str) -> None:
     """A deleted message leaves the channel's short memory (stored, queued and cached)."""
     await _FORGET_ONE.execute(session, {"community": community, "message_id": message_id})
+    line_cache.changed(session, community, in_place=True)
     queued = deferred(session, _INSERT_LINE)
     queued[:] = [row for row in queued if row["message_id"] != message_id]
     held = [lines for (where, _), (_, lines) in _cache(session).items() if where == community]
@@ -252,7 +257,11 @@ async def forget_line(session: AsyncSession, *, community: str, message_id: str)
 
 
 def forget_pending_lines(session: AsyncSession, *, community: str, user: str) -> int:
-    """Drop a member's lines remembered in this transaction but not written yet (privacy)."""
+    """Drop a member's lines remembered in this transaction but not written yet (privacy).
+
+    The caller deletes their stored lines: no process keeps a copy of the community's lines.
+    """
+    line_cache.changed(session, community, in_place=True)
     queued = deferred(session, _INSERT_LINE)
     before = len(queued)
     queued[:] = [r for r in queued if not (r["community"] == community and r["user"] == user)]

@@ -9,6 +9,7 @@ from statistics import median
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.questions import line_cache
 from rules.questions.models import OPEN, SOLVED, ChannelLine, Question
 from rules.questions.queries import forget_pending_lines
 
@@ -188,4 +189,7 @@ async def purge_text(session: AsyncSession, community: str, *, before: datetime)
     result = await session.execute(
         delete(ChannelLine).where(ChannelLine.community == community, ChannelLine.at < before)
     )
-    return erased + int(getattr(result, "rowcount", 0) or 0)
+    deleted = int(getattr(result, "rowcount", 0) or 0)
+    if deleted:
+        line_cache.changed(session, community, in_place=True)
+    return erased + deleted

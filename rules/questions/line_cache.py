@@ -1,0 +1,169 @@
+"""A process's memory of channels' recent lines, kept across transactions while it is valid.
+
+Every message of a watched channel needs the channel's recent lines. Within a transaction they
+are read once and kept on the session (queries.py); this module keeps them after the commit too,
+so the next batch (or the next single event, the usual case on Slack) reads no lines at all.
+
+Validity: a transaction that changes a community's lines bumps the community's row of
+`questions_lines_versions`, just before it commits. A transaction reads that version once per
+community; the process's copy is used only when it was made at exactly that version. After a
+commit the transaction's lines become the process's copy only when its own bump was the next
+version after the one it read (no other transaction, replica or process, changed the lines in
+between); otherwise the copy is dropped. A rolled-back transaction publishes nothing.
+
+The periodic delete of lines older than a channel's horizon changes no version: reads filter by
+time, and a copy never answers for times before its own start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.fast import FastStatement
+from bot.storage.hooks import after_commit, before_commit
+from bot.text.exchange import ChatLine
+from rules.questions.models import LINES_VERSIONS
+
+KEEP = 200
+"""Lines kept per channel: reads return at most this many (queries.RECENT_LIMIT)."""
+TRIM_EVERY = timedelta(minutes=10)
+"""A channel's lines older than its horizon are deleted at most this often (event time)."""
+
+Place = tuple[str, str]
+Entry = list[Any]
+"""[since, lines since then in time order]: lines from `since` on, or at least the last KEEP."""
+
+_V = LINES_VERSIONS.c
+_VERSION = FastStatement(select(_V.version).where(_V.community == bindparam("community")))
+
+
+def _bump(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LINES_VERSIONS).values(community=bindparam("community"), version=1)
+    return statement.on_conflict_do_update(
+        index_elements=[_V.community], set_={"version": _V.version + 1}
+    ).returning(_V.version)
+
+
+_BUMP = FastStatement(_bump)
+
+
+@dataclass
+class _Held:
+    """One process's copy, per database."""
+
+    versions: dict[str, int] = field(default_factory=dict)
+    places: dict[Place, tuple[datetime, list[ChatLine]]] = field(default_factory=dict)
+    trimmed: dict[Place, datetime] = field(default_factory=dict)
+
+    def forget(self, community: str) -> None:
+        for place in [p for p in self.places if p[0] == community]:
+            del self.places[place]
+
+
+@dataclass
+class _Transaction:
+    """What one transaction read and changed."""
+
+    read: dict[str, int] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+    everything: set[str] = field(default_factory=set)
+    """Communities with lines changed in place (a delete): no copy of theirs is published."""
+    bumped: dict[str, int] = field(default_factory=dict)
+
+
+_BY_DATABASE: WeakKeyDictionary[Any, _Held] = WeakKeyDictionary()
+_TX = "questions.line_cache"
+
+
+def _held(session: AsyncSession) -> _Held:
+    bind: Any = session.bind
+    key = bind.sync_engine if bind is not None else None
+    found = _BY_DATABASE.get(key)
+    if found is None:
+        found = _BY_DATABASE[key] = _Held()
+    return found
+
+
+def _transaction(session: AsyncSession) -> _Transaction:
+    found = session.info.get(_TX)
+    if found is None:
+        found = session.info[_TX] = _Transaction()
+    return found
+
+
+async def _checked(session: AsyncSession, community: str) -> tuple[_Held, _Transaction]:
+    """The process's copy and this transaction's state, the community's version read once."""
+    held, tx = _held(session), _transaction(session)
+    if community not in tx.read:
+        rows = await _VERSION.rows(session, {"community": community})
+        version = rows[0][0] if rows else 0
+        tx.read[community] = version
+        if held.versions.get(community) != version:
+            held.forget(community)
+            held.versions[community] = version
+    return held, tx
+
+
+async def copy_for(
+    session: AsyncSession, community: str, channel: str, since: datetime
+) -> Entry | None:
+    """This transaction's own copy of the channel's lines from `since`, when the process
+    holds valid ones (else None: read them from the database)."""
+    held, _ = await _checked(session, community)
+    found = held.places.get((community, channel))
+    if found is None or found[0] > since:
+        return None
+    return [found[0], list(found[1])]
+
+
+def changed(session: AsyncSession, community: str, *, in_place: bool = False) -> None:
+    """Lines of the community were written (`in_place`: deleted or edited, not only added)."""
+    tx = _transaction(session)
+    tx.changed.add(community)
+    if in_place:
+        tx.everything.add(community)
+    before_commit(session, _TX, _bump_versions)
+
+
+def due_for_trim(session: AsyncSession, community: str, channel: str, horizon: datetime) -> bool:
+    """Whether the channel's lines before `horizon` should be deleted now (then noted)."""
+    trimmed = _held(session).trimmed
+    place = (community, channel)
+    last = trimmed.get(place)
+    if last is not None and last <= horizon < last + TRIM_EVERY:
+        return False
+    trimmed[place] = horizon
+    return True
+
+
+async def _bump_versions(session: AsyncSession) -> None:
+    tx = _transaction(session)
+    for community in sorted(tx.changed):  # one order for every replica: no deadlock
+        (row,) = await _BUMP.rows(session, {"community": community})
+        tx.bumped[community] = row[0]
+    cache: dict[Place, Entry] = session.info.get("questions.lines", {})
+    pending: dict[Place, list[ChatLine]] = session.info.get("questions.pending", {})
+    held = _held(session)
+
+    def publish() -> None:
+        for community, version in tx.bumped.items():
+            held.forget(community)
+            held.versions[community] = version
+            if tx.read.get(community) != version - 1 or community in tx.everything:
+                continue  # someone else changed them too, or they changed in place: no copy
+            for (where, channel), (since, lines) in cache.items():
+                if where == community:
+                    held.places[(where, channel)] = (since, lines[-KEEP:])
+            for place in pending:  # lines added where nothing was read: no copy of those
+                if place[0] == community and place not in cache:
+                    held.places.pop(place, None)
+
+    after_commit(session, _TX, publish)
