@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    bindparam,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.storage.base import UTCDateTime
+from bot.storage.base import Base, UTCDateTime
 from bot.storage.db import Database
 from bot.storage.fast import (
     FastStatement,
@@ -22,8 +39,9 @@ from bot.storage.fast import (
     deferred,
     full_select,
 )
+from bot.storage.fast_pg import PgLink
 from bot.storage.models import Deadline
-from bot.storage.sql import fast_upsert
+from bot.storage.sql import fast_insert_ignore, fast_upsert
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)  # whole seconds: formats must still agree
 
@@ -162,3 +180,219 @@ def test_sqlite_datetimes_are_the_text_sqlalchemy_writes_and_reads(value: dateti
     assert _sqlite_datetime_out(stored) == impl.result_processor(dialect, None)(stored) == value
     with pytest.raises(ValueError, match="naive"):
         _sqlite_datetime_in(value.replace(tzinfo=None))
+
+
+class _SampleBase(DeclarativeBase):
+    type_annotation_map = Base.type_annotation_map
+
+
+class Sample(_SampleBase):
+    """A test-only table with every kind of column the bot's tables use, and a few more."""
+
+    __tablename__ = "fast_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    flag: Mapped[bool]
+    maybe: Mapped[bool | None]
+    at: Mapped[datetime]
+    later: Mapped[datetime | None]
+    doc: Mapped[dict[str, Any]]
+    maybe_doc: Mapped[dict[str, Any] | None]
+    ratio: Mapped[float]
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    big: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+SAMPLES: Any = Sample.__table__
+COLUMNS = tuple(column.key for column in SAMPLES.columns)
+ADD_SAMPLE = FastStatement(insert(SAMPLES).values({name: bindparam(name) for name in COLUMNS}))
+ADD_SAMPLE_RETURNING = FastStatement(
+    insert(SAMPLES).values({name: bindparam(name) for name in COLUMNS}).returning(*SAMPLES.c)
+)
+SAMPLE = FastStatement(full_select(Sample).where(Sample.name == bindparam("name")))
+SAMPLES_FLAGGED = FastStatement(
+    full_select(Sample).where(Sample.flag == bindparam("is_flag")).order_by(Sample.id)
+)
+SAMPLES_AT = FastStatement(
+    select(Sample.name).where(Sample.at >= bindparam("since")).order_by(Sample.name)
+)
+SAMPLES_NAMED = FastStatement(  # expanding IN: runs through the session
+    select(Sample.name).where(Sample.name.in_(bindparam("names", expanding=True)))
+)
+RENAME_FLAGGED = FastStatement(
+    update(SAMPLES).where(Sample.flag == bindparam("is_flag")).values(note=bindparam("note"))
+)
+DROP_FLAGGED = FastStatement(delete(SAMPLES).where(Sample.flag == bindparam("is_flag")))
+ADD_SAMPLE_IGNORE = fast_insert_ignore(SAMPLES, columns=COLUMNS)
+
+
+def _sample(n: int, **changes: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": n,
+        "name": f"s{n}",
+        "flag": n % 2 == 0,
+        "maybe": None if n % 3 == 0 else n % 3 == 1,
+        "at": AT + timedelta(minutes=n, microseconds=n),
+        "later": None if n % 2 else datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=2))),
+        "doc": {"n": n, "nested": {"list": [1, "two", None, True], "é": 0.5}},
+        "maybe_doc": None if n % 2 else {"n": n},
+        "ratio": n / 10,
+        "amount": Decimal("1234567.125") / n,
+        "big": 2**40 + n,
+        "note": None if n % 2 else "x" * n,
+    }
+    values["amount"] = values["amount"].quantize(Decimal("0.001"))
+    values.update(changes)
+    return values
+
+
+def _expected(values: dict[str, Any]) -> tuple[Any, ...]:
+    """The row as the ORM reads it back: datetimes in UTC."""
+    row = dict(values)
+    for name in ("at", "later"):
+        if row[name] is not None:
+            row[name] = row[name].astimezone(UTC)
+    return tuple(row[name] for name in COLUMNS)
+
+
+@pytest.fixture
+async def samples(database: Database) -> Database:
+    """`database` with the test-only `fast_samples` table."""
+    async with database.engine.begin() as conn:
+        await conn.run_sync(_SampleBase.metadata.create_all)
+    return database
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL SQLAlchemy itself sends while the test runs (fast statements send none)."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+
+
+def _runs_direct(session: AsyncSession) -> bool:
+    raw = session.info.get("circlebot.fast.sqlite3")
+    return isinstance(raw, sqlite3.Connection | PgLink)
+
+
+def _orm_row(sample: Sample) -> tuple[Any, ...]:
+    return tuple(getattr(sample, name) for name in COLUMNS)
+
+
+async def test_types_round_trip_between_fast_statements_and_the_orm(
+    samples: Database, statements: list[str]
+) -> None:
+    written = [_sample(n) for n in range(1, 7)]
+    async with samples.session() as session:
+        await ADD_SAMPLE.executemany(session, written[:3])
+        assert await ADD_SAMPLE.execute(session, written[3]) == 1
+        (returned,) = await ADD_SAMPLE_RETURNING.rows(session, written[4])
+        assert returned == _expected(written[4])
+        session.add(Sample(**written[5]))  # the ORM writes the last one
+        assert _runs_direct(session)
+    assert [s for s in statements if "fast_samples" in s] == [
+        next(s for s in statements if s.startswith("INSERT INTO fast_samples"))
+    ]  # only the ORM's own INSERT went through SQLAlchemy
+    expected = [_expected(values) for values in written]
+    async with samples.session() as session:
+        orm = [_orm_row(s) for s in (await session.scalars(select(Sample).order_by(Sample.id)))]
+        assert orm == expected
+        fast = await SAMPLES_FLAGGED.rows(session, {"is_flag": True})
+        fast += await SAMPLES_FLAGGED.rows(session, {"is_flag": False})
+        assert sorted(fast) == expected
+        through_session = await session.execute(SAMPLE.statement(session), {"name": "s4"})
+        assert await SAMPLE.rows(session, {"name": "s4"}) == [tuple(through_session.one())]
+        # a datetime bound by a fast statement compares in SQL as the ORM's does
+        since = AT + timedelta(minutes=3, microseconds=3)
+        orm_names = await session.scalars(select(Sample.name).where(Sample.at >= since))
+        assert [r[0] for r in await SAMPLES_AT.rows(session, {"since": since})] == sorted(orm_names)
+
+
+async def test_rowcount_of_fast_writes_matches_the_session_path(samples: Database) -> None:
+    async with samples.session() as session:
+        await ADD_SAMPLE.executemany(session, [_sample(n) for n in range(1, 6)])
+        assert await RENAME_FLAGGED.execute(session, {"is_flag": True, "note": "even"}) == 2
+        through_session = await session.execute(
+            RENAME_FLAGGED.statement(session), {"is_flag": False, "note": "odd"}
+        )
+        assert through_session.rowcount == 3  # type: ignore[attr-defined]
+        assert await RENAME_FLAGGED.execute(session, {"is_flag": False, "note": "odd"}) == 3
+        assert await ADD_SAMPLE_IGNORE.execute(session, _sample(1)) == 0  # the key exists
+        assert await ADD_SAMPLE_IGNORE.execute(session, _sample(9)) == 1
+        assert await DROP_FLAGGED.execute(session, {"is_flag": True}) == 2
+        assert await DROP_FLAGGED.execute(session, {"is_flag": True}) == 0
+        notes = await session.scalars(select(Sample.note).order_by(Sample.id))
+        assert list(notes) == ["odd", "odd", "odd", None]  # s1, s3, s5, then s9 as written
+
+
+async def test_a_unique_violation_is_sqlalchemys_integrity_error(samples: Database) -> None:
+    async with samples.session() as session:
+        await ADD_SAMPLE.execute(session, _sample(1))
+    for run in (
+        lambda s: ADD_SAMPLE.execute(s, _sample(2, name="s1")),
+        lambda s: ADD_SAMPLE.executemany(s, [_sample(3), _sample(4, name="s1")]),
+        lambda s: ADD_SAMPLE_RETURNING.rows(s, _sample(5, name="s1")),
+        lambda s: s.execute(ADD_SAMPLE.statement(s), _sample(6, name="s1")),  # the ORM's way
+    ):
+        with pytest.raises(IntegrityError) as raised:
+            async with samples.session() as session:
+                await run(session)
+        if samples.is_postgres:
+            assert getattr(raised.value.orig, "sqlstate", None) == "23505"
+    async with samples.session() as session:
+        assert (await session.scalars(select(Sample.name))).all() == ["s1"]
+
+
+async def test_expanding_in_runs_through_the_session(
+    samples: Database, statements: list[str]
+) -> None:
+    async with samples.session() as session:
+        await ADD_SAMPLE.executemany(session, [_sample(n) for n in range(1, 5)])
+        found = await SAMPLES_NAMED.rows(session, {"names": ["s2", "s4", "s9"]})
+    assert sorted(found) == [("s2",), ("s4",)]
+    assert any("fast_samples" in s for s in statements)
+
+
+async def test_a_fast_write_is_read_by_the_orm_in_the_same_transaction(
+    samples: Database,
+) -> None:
+    async with samples.session() as session:
+        await ADD_SAMPLE.execute(session, _sample(1))
+        assert (await session.get(Sample, 1)) is not None
+        await RENAME_FLAGGED.execute(session, {"is_flag": False, "note": "fast"})
+        assert await session.scalar(select(Sample.note).where(Sample.id == 1)) == "fast"
+
+
+async def test_a_session_reused_for_two_transactions_keeps_each_one_whole(
+    samples: Database,
+) -> None:
+    async with samples.sessions() as session:
+        async with session.begin():
+            await ADD_SAMPLE.execute(session, _sample(1))
+        with pytest.raises(RuntimeError):
+            async with session.begin():
+                await ADD_SAMPLE.execute(session, _sample(2))
+                raise RuntimeError("the batch failed")
+        async with session.begin():
+            await ADD_SAMPLE.execute(session, _sample(3))
+    async with samples.session() as session:
+        assert sorted((await session.scalars(select(Sample.name))).all()) == ["s1", "s3"]
+
+
+async def test_uncommitted_fast_writes_are_not_seen_by_another_session(
+    samples: Database,
+) -> None:
+    async with samples.session() as writer:
+        await ADD_SAMPLE.execute(writer, _sample(1))
+        async with samples.session() as reader:
+            assert await SAMPLE.rows(reader, {"name": "s1"}) == []
+    async with samples.session() as reader:
+        assert len(await SAMPLE.rows(reader, {"name": "s1"})) == 1
