@@ -213,9 +213,13 @@ async def replay(
     until: str | None = None,
     errors: IO[str] | None = None,
     progress: IO[str] | None = None,
+    scratch: bool = False,
 ) -> Replayer:
-    """Replay `path` into the database at `database_url`; the caller writes the report."""
-    database = Database(database_url)
+    """Replay `path` into the database at `database_url`; the caller writes the report.
+
+    `scratch`: the database is the replay's own temporary file (nothing to keep after a crash).
+    """
+    database = Database(database_url, durable=not scratch)
     await database.upgrade()
     events = read_events(path, errors or sys.stderr)
     first = next(events, None)
@@ -248,7 +252,12 @@ async def command(args: argparse.Namespace, settings: ProcessSettings) -> int:
     with tempfile.TemporaryDirectory(prefix="circlebot-replay-") as scratch:
         url = args.database or f"sqlite:///{Path(scratch) / 'replay.db'}"
         replayer = await replay(
-            path, config=config, database_url=url, until=args.until, progress=progress
+            path,
+            config=config,
+            database_url=url,
+            until=args.until,
+            progress=progress,
+            scratch=args.database is None,
         )
         try:
             questions, actions = await write_report(

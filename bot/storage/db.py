@@ -83,7 +83,11 @@ def is_transient_conflict(exc: BaseException) -> bool:
 class Database:
     """An async SQLAlchemy engine and session factory for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, lock_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, lock_timeout: float = 5.0, durable: bool = True
+    ) -> None:
+        """`durable=False`: a scratch SQLite file (replay's own) whose commits need not
+        survive a power cut; SQLite then never waits for the disk (`synchronous=OFF`)."""
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = not self.is_sqlite
@@ -99,7 +103,7 @@ class Database:
             event.listen(
                 self.engine.sync_engine,
                 "connect",
-                lambda conn, _record: _sqlite_pragmas(conn, busy_ms),
+                lambda conn, _record: _sqlite_pragmas(conn, busy_ms, durable=durable),
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -176,11 +180,11 @@ def _missing_parent(database: str) -> str | None:
     return None if os.path.isdir(parent) else parent
 
 
-def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int, *, durable: bool = True) -> None:
     make_synchronous(dbapi_connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
     cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
