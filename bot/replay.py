@@ -176,6 +176,7 @@ class Replayer:
         if job_due:  # sends first (a retry moment at the current time), as every step did
             await self.simulation.advance_to(target, refresh_jobs=False)
         elif deadline_due:
+            self.simulation.know_deadline(self._deadline)
             await self.simulation.advance_to(target, send=False, refresh_jobs=False)
         else:
             self.clock.set(target)
@@ -184,8 +185,12 @@ class Replayer:
 
     async def _resync(self) -> None:
         """Read the earliest deadline and the next job fire again (after time ran past them)."""
-        async with self.database.session() as session:
-            self._deadline = await repos.next_deadline_at(session)
+        known = self.simulation.known_deadline()  # the simulation's last step read it
+        if known:
+            self._deadline = known[0]
+        else:
+            async with self.database.session() as session:
+                self._deadline = await repos.next_deadline_at(session)
         self._plan_fire()
 
     def _plan_fire(self) -> None:

@@ -28,6 +28,19 @@ class Simulation:
         self.engine = engine
         self.clock = clock
         self.jobs = SimulatedJobs(engine) if jobs else None
+        self._known: list[datetime | None] = []
+        """The earliest deadline as just read, while nothing ran since (replay reads it too)."""
+        self._told = False
+
+    def know_deadline(self, deadline: datetime | None) -> None:
+        """The caller just read the earliest deadline: the next `advance_to` need not read it
+        again (only that call: events handled in between may set earlier ones)."""
+        self._known = [deadline]
+        self._told = True
+
+    def known_deadline(self) -> list[datetime | None]:
+        """[the earliest deadline] as the last `advance_to` left it (ask right after), else []."""
+        return list(self._known)
 
     async def advance_to(
         self, target: datetime, *, send: bool = True, refresh_jobs: bool = True
@@ -39,6 +52,9 @@ class Simulation:
         the caller refreshes the jobs itself whenever a community is added (replay).
         """
         steps = 0
+        if not self._told:
+            self._known = []
+        self._told = False
         if self.jobs is not None and refresh_jobs:
             await self.jobs.refresh()
         last: datetime | None = None
@@ -48,6 +64,7 @@ class Simulation:
                 break
             self.clock.set(moment.at)
             ran = await self._run_due(moment, send=send)
+            self._known = []
             if ran == 0 and moment.at == last:
                 # nothing more can run at this moment (e.g. claimed elsewhere): try it all once
                 # more at the target, as a plain clock would
@@ -66,8 +83,12 @@ class Simulation:
 
         Without `send`, pending sends are no moment: they wait for the caller's drain.
         """
-        async with self.engine.database.session() as session:
-            deadline = await repos.next_deadline_at(session)
+        if self._known:
+            deadline = self._known[0]
+        else:
+            async with self.engine.database.session() as session:
+                deadline = await repos.next_deadline_at(session)
+            self._known = [deadline]
         fire = self.jobs.next_fire(target) if self.jobs is not None else None
         sending = send and self.engine.adapters
         retry = await self.engine.outbox.next_attempt_at() if sending else None
