@@ -43,7 +43,12 @@ def same_member_key(name: str) -> str:
 
 
 class NickIndex:
-    """Known names by nick key and by unique prefix, built once so each lookup is O(1)."""
+    """Known names by nick key and by unique prefix, built once so each lookup is O(1).
+
+    An index can also follow a changing set of names (`add`, `discard`): its prefix and
+    one-letter maps, once built, are updated in place. Its maps hold immutable values (lists
+    replaced, never changed), so `copy` is a few shallow dict copies.
+    """
 
     __slots__ = ("_deletes", "_names", "_prefixes")
 
@@ -54,26 +59,64 @@ class NickIndex:
             if key and name not in names.setdefault(key, []):
                 names[key].append(name)
         self._names = names
-        self._prefixes: dict[str, str | None] | None = None  # built on first need (most
-        self._deletes: dict[str, str | None] | None = None  # messages address nobody)
+        # entry -> the key it stands for (a tuple when several share it), built on first need
+        self._prefixes: dict[str, _Keys] | None = None  # (most messages address nobody)
+        self._deletes: dict[str, _Keys] | None = None
 
-    def _prefix_map(self) -> dict[str, str | None]:
+    def copy(self) -> NickIndex:
+        """An index of the same names that changes on its own."""
+        twin = NickIndex()
+        twin._names = dict(self._names)
+        twin._prefixes = None if self._prefixes is None else dict(self._prefixes)
+        twin._deletes = None if self._deletes is None else dict(self._deletes)
+        return twin
+
+    def add(self, name: str) -> None:
+        """Know one more name."""
+        key = nick_key(name)
+        if not key:
+            return
+        names = self._names.get(key)
+        if names is None:
+            self._names[key] = [name]
+            self._link(key, add=True)
+        elif name not in names:
+            self._names[key] = [*names, name]
+
+    def discard(self, name: str) -> None:
+        """Forget a name (nothing happens when it is not known)."""
+        key = nick_key(name)
+        names = self._names.get(key)
+        if names is None or name not in names:
+            return
+        if len(names) > 1:
+            self._names[key] = [n for n in names if n != name]
+            return
+        del self._names[key]
+        self._link(key, add=False)
+
+    def _link(self, key: str, *, add: bool) -> None:
+        """Add or remove a key in the prefix and one-letter maps that are built."""
+        relink = _link if add else _unlink
+        if self._prefixes is not None:
+            relink(self._prefixes, _prefixes_of(key), key)
+        if self._deletes is not None and len(key) >= _MIN_TYPO_LENGTH:
+            relink(self._deletes, _one_deleted(key), key)
+
+    def _prefix_map(self) -> dict[str, _Keys]:
         if self._prefixes is None:
-            prefixes: dict[str, str | None] = {}
+            prefixes: dict[str, _Keys] = {}
             for key in self._names:
-                for end in range(_MIN_PREFIX, len(key)):
-                    prefix = key[:end]
-                    prefixes[prefix] = key if prefix not in prefixes else None
+                _link(prefixes, _prefixes_of(key), key)
             self._prefixes = prefixes
         return self._prefixes
 
-    def _delete_map(self) -> dict[str, str | None]:
+    def _delete_map(self) -> dict[str, _Keys]:
         if self._deletes is None:
-            deletes: dict[str, str | None] = {}
+            deletes: dict[str, _Keys] = {}
             for key in self._names:
                 if len(key) >= _MIN_TYPO_LENGTH:
-                    for variant in _one_deleted(key):
-                        deletes[variant] = key if deletes.get(variant, key) == key else None
+                    _link(deletes, _one_deleted(key), key)
             self._deletes = deletes
         return self._deletes
 
@@ -90,7 +133,7 @@ class NickIndex:
             return found
         if punctuated and len(key) >= _MIN_PREFIX:
             unique = self._prefix_map().get(key)
-            if unique is not None:
+            if isinstance(unique, str):
                 return self._names[unique]
         if punctuated and len(key) >= _MIN_TYPO_LENGTH:
             return self._typo(key)
@@ -101,17 +144,51 @@ class NickIndex:
         found: set[str | None] = set()
         deletes = self._delete_map()
         if key in deletes:
-            found.add(deletes[key])
+            found.add(_unique(deletes[key]))
         for variant in _one_deleted(key):
             if variant in self._names:
                 found.add(variant)
             if variant in deletes:
-                found.add(deletes[variant])
+                found.add(_unique(deletes[variant]))
         if len(found) != 1 or None in found:
             return []
         (unique,) = found
         assert unique is not None
         return self._names[unique]
+
+
+_Keys = str | tuple[str, ...]
+"""The key a map entry stands for, or the keys that share it (then it stands for none)."""
+
+
+def _prefixes_of(key: str) -> list[str]:
+    return [key[:end] for end in range(_MIN_PREFIX, len(key))]
+
+
+def _link(links: dict[str, _Keys], entries: Iterable[str], key: str) -> None:
+    """Add `key` to the keys each entry stands for."""
+    for entry in entries:
+        found = links.get(entry)
+        if found is None:
+            links[entry] = key
+        else:
+            links[entry] = (found, key) if isinstance(found, str) else (*found, key)
+
+
+def _unlink(links: dict[str, _Keys], entries: Iterable[str], key: str) -> None:
+    """Remove `key` from the keys each entry stands for."""
+    for entry in entries:
+        found = links.get(entry)
+        if isinstance(found, tuple):
+            rest = tuple(k for k in found if k != key)
+            links[entry] = rest[0] if len(rest) == 1 else rest
+        elif found is not None:
+            del links[entry]
+
+
+def _unique(keys: _Keys) -> str | None:
+    """The one key an entry stands for; None when several share it."""
+    return keys if isinstance(keys, str) else None
 
 
 def _one_deleted(key: str) -> set[str]:

@@ -89,6 +89,7 @@ def find_answers(
     window: timedelta,
     known_users: Iterable[str] | NickIndex,
     recent: Sequence[ChatLine] = (),
+    addressed: Sequence[str] | None = None,
 ) -> list[AnswerSignal]:
     """Signals that ``line`` answers some of ``open_questions`` (at most one per question).
 
@@ -99,11 +100,15 @@ def find_answers(
       that worked', 'bob: no, still broken') who, according to ``recent`` (earlier lines), posted
       since the question a message addressed to nobody else: that member evidently responded.
       Without that evidence the asker is more likely helping someone else, which answers nothing.
+
+    ``addressed``: whom ``line`` addresses (``addressed_users`` with these known users), when
+    the caller has it already.
     """
     if line.is_bot or not open_questions:
         return []
     known = nick_index(known_users)
-    addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
+    if addressed is None:
+        addressed = addressed_users(line.text, mentions=line.mentions, known_users=known)
     addressed_keys = {nick_key(name) for name in addressed}
     line_key = nick_key(line.user)
     social = bool(addressed_keys) and (is_social(line.text, addressed_keys) or gives_up(line.text))
@@ -300,18 +305,22 @@ def is_follow_up_in_exchange(
     }
     addressed.discard(author)
     everyone = NickIndex(speakers | {line.user})
+    lately = min(window, BEING_HELPED)
     for r in earlier:
+        speaker = nick_key(r.user)
+        # only lines that could count are read: the author's own words when this line addresses
+        # someone, another member's when they are addressed now or spoke lately
+        if speaker == author:
+            if not addressed:
+                continue
+        elif speaker not in addressed and line.at - r.at > lately:
+            continue
         targets = {
             nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)
         }
-        speaker = nick_key(r.user)
-        if targets and (is_social(r.text, targets) or gives_up(r.text)):
-            continue  # 'bob: hi', 'bob: no idea' or 'alice: thanks': bob is not being helped
-        helped_lately = line.at - r.at <= min(window, BEING_HELPED)
-        if speaker != author and author in targets and (speaker in addressed or helped_lately):
-            return True
-        if speaker == author and addressed & targets:
-            return True
+        counts = bool(addressed & targets) if speaker == author else author in targets
+        if counts and not (is_social(r.text, targets) or gives_up(r.text)):
+            return True  # not 'bob: hi', 'bob: no idea' or 'alice: thanks' (no help there)
     return False
 
 

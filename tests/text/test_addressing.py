@@ -127,3 +127,39 @@ def test_a_trailing_nick_after_a_preposition_is_talked_about(
 )
 def test_same_member_key_joins_irc_nick_variants(a: str, b: str, same: bool) -> None:
     assert (same_member_key(a) == same_member_key(b)) is same
+
+
+_NICKS = st.sampled_from(
+    "Nafallo nafallo_ marcus marco marcs Tex-Twil Texas tex bob bob1 alice alicia U00123 U00124"
+    " U0012 |trey| trey".split()
+)
+_TOKENS = st.sampled_from(
+    "nafalo natfallo marc marcs tex texa text bob alic u0012 u00125 u001234 trey tre xyzzy bo"
+    " nafallo: marcs, tex: texa, u0012: trey,".split()
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), _NICKS), max_size=30), st.lists(_TOKENS, max_size=6))
+def test_an_index_that_follows_changes_answers_as_a_fresh_one(
+    steps: list[tuple[bool, str]], tokens: list[str]
+) -> None:
+    index, names = NickIndex(["marcus"]), {"marcus"}
+    index.lookup("warmup:", punctuated=True)  # its maps are built: changes update them
+
+    def same(one: NickIndex, other: NickIndex) -> None:
+        for token in [*tokens, *names]:
+            for punctuated in (False, True):
+                got = sorted(one.lookup(token, punctuated=punctuated))
+                assert got == sorted(other.lookup(token, punctuated=punctuated)), token
+
+    for add, name in steps:
+        before, twin = sorted(names), index.copy()
+        if add:
+            index.add(name)
+            names.add(name)
+        else:
+            index.discard(name)
+            names.discard(name)
+        same(index, NickIndex(sorted(names)))
+        same(twin, NickIndex(before))  # a copy does not follow the original's changes
