@@ -17,6 +17,8 @@ time, and a copy never answers for times before its own start.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.fast import FastStatement
 from bot.storage.hooks import after_commit, before_commit
+from bot.text.addressing import NickIndex
 from bot.text.exchange import ChatLine
 from rules.questions.models import LINES_VERSIONS
 
@@ -37,8 +40,90 @@ TRIM_EVERY = timedelta(minutes=10)
 """A channel's lines older than its horizon are deleted at most this often (event time)."""
 
 Place = tuple[str, str]
-Entry = list[Any]
-"""[since, lines since then in time order]: lines from `since` on, or at least the last KEEP."""
+
+
+def _at(line: ChatLine) -> datetime:
+    return line.at
+
+
+class Recent:
+    """A channel's lines from `since` on, in time order, and who wrote the last KEEP of them.
+
+    `window()` is what a read returns: the last KEEP lines. `users` counts their authors and
+    `speakers` indexes their names (for addressing), both kept up to date as lines are added
+    and trimmed, so a message pays nothing to learn who spoke lately.
+    """
+
+    __slots__ = ("lines", "since", "speakers", "users")
+
+    def __init__(self, since: datetime, lines: list[ChatLine]) -> None:
+        self.since = since
+        self.lines = lines
+        self.users: dict[str, int] = {}
+        self.speakers = NickIndex()
+        self._recount()
+
+    def _recount(self) -> None:
+        users: dict[str, int] = {}
+        for line in self.lines[-KEEP:]:
+            users[line.user] = users.get(line.user, 0) + 1
+        self.users = users
+        self.speakers = NickIndex(users)
+
+    def window(self) -> list[ChatLine]:
+        """The lines a read returns (the last KEEP), oldest first."""
+        return self.lines[-KEEP:]
+
+    def copy(self) -> Recent:
+        """A copy that changes on its own."""
+        return self._twin(list(self.lines), dict(self.users), self.speakers.copy())
+
+    def kept(self) -> Recent:
+        """The window alone, for the process to keep once the transaction that made this copy
+        is over (the counts are shared: nothing changes them any more)."""
+        return self._twin(self.lines[-KEEP:], self.users, self.speakers)
+
+    def _twin(self, lines: list[ChatLine], users: dict[str, int], speakers: NickIndex) -> Recent:
+        twin = Recent.__new__(Recent)
+        twin.since, twin.lines, twin.users, twin.speakers = self.since, lines, users, speakers
+        return twin
+
+    def add(self, line: ChatLine) -> None:
+        """Insert a line in time order, after lines of the same time (arrival order kept)."""
+        lines = self.lines
+        at = bisect_right(lines, line.at, key=_at)
+        lines.insert(at, line)
+        size = len(lines)
+        if at >= size - KEEP:  # in the window: the line before the window's start left it
+            self._count(line.user, 1)
+            if size > KEEP:
+                self._count(lines[size - KEEP - 1].user, -1)
+
+    def trim(self, since: datetime) -> None:
+        """Drop the lines before `since`; the copy starts there."""
+        lines = self.lines
+        cut = bisect_left(lines, since, key=_at)
+        for line in lines[max(0, len(lines) - KEEP) : cut]:  # those that were in the window
+            self._count(line.user, -1)
+        del lines[:cut]
+        self.since = since
+
+    def keep(self, wanted: Callable[[ChatLine], bool]) -> None:
+        """Keep only the lines `wanted` accepts (a deleted message, a forgotten member)."""
+        self.lines[:] = [line for line in self.lines if wanted(line)]
+        self._recount()
+
+    def _count(self, user: str, step: int) -> None:
+        users = self.users
+        count = users.get(user, 0) + step
+        if count:
+            users[user] = count
+            if count == 1 and step == 1:
+                self.speakers.add(user)
+        else:
+            del users[user]
+            self.speakers.discard(user)
+
 
 _V = LINES_VERSIONS.c
 _VERSION = FastStatement(select(_V.version).where(_V.community == bindparam("community")))
@@ -60,7 +145,7 @@ class _Held:
     """One process's copy, per database."""
 
     versions: dict[str, int] = field(default_factory=dict)
-    places: dict[Place, tuple[datetime, list[ChatLine]]] = field(default_factory=dict)
+    places: dict[Place, Recent] = field(default_factory=dict)
     trimmed: dict[Place, datetime] = field(default_factory=dict)
 
     def forget(self, community: str) -> None:
@@ -114,14 +199,14 @@ async def _checked(session: AsyncSession, community: str) -> tuple[_Held, _Trans
 
 async def copy_for(
     session: AsyncSession, community: str, channel: str, since: datetime
-) -> Entry | None:
+) -> Recent | None:
     """This transaction's own copy of the channel's lines from `since`, when the process
     holds valid ones (else None: read them from the database)."""
     held, _ = await _checked(session, community)
     found = held.places.get((community, channel))
-    if found is None or found[0] > since:
+    if found is None or found.since > since:
         return None
-    return [found[0], list(found[1])]
+    return found.copy()
 
 
 def changed(session: AsyncSession, community: str, *, in_place: bool = False) -> None:
@@ -149,7 +234,7 @@ async def _bump_versions(session: AsyncSession) -> None:
     for community in sorted(tx.changed):  # one order for every replica: no deadlock
         (row,) = await _BUMP.rows(session, {"community": community})
         tx.bumped[community] = row[0]
-    cache: dict[Place, Entry] = session.info.get("questions.lines", {})
+    cache: dict[Place, Recent] = session.info.get("questions.lines", {})
     pending: dict[Place, list[ChatLine]] = session.info.get("questions.pending", {})
     held = _held(session)
 
@@ -159,9 +244,9 @@ async def _bump_versions(session: AsyncSession) -> None:
             held.versions[community] = version
             if tx.read.get(community) != version - 1 or community in tx.everything:
                 continue  # someone else changed them too, or they changed in place: no copy
-            for (where, channel), (since, lines) in cache.items():
-                if where == community:
-                    held.places[(where, channel)] = (since, lines[-KEEP:])
+            for place, recent in cache.items():
+                if place[0] == community:
+                    held.places[place] = recent.kept()
             for place in pending:  # lines added where nothing was read: no copy of those
                 if place[0] == community and place not in cache:
                     held.places.pop(place, None)

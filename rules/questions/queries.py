@@ -10,9 +10,8 @@ delete of old lines runs at most every ten minutes of event time per channel.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted
 from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
+from bot.text.addressing import NickIndex
 from bot.text.exchange import ChatLine, OpenQuestion
 from rules.questions import line_cache
+from rules.questions.line_cache import Recent
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
 TEXT_LIMIT = 1000
-RECENT_LIMIT = 200
+RECENT_LIMIT = line_cache.KEEP
 """At most this many recent lines of a channel are considered (busy channels stay cheap)."""
 
 _LIVE = {"open": OPEN, "answered": ANSWERED}
@@ -138,12 +139,8 @@ _BY_MESSAGE = FastStatement(
 )
 
 
-def _at(line: ChatLine) -> datetime:
-    return line.at
-
-
-def _cache(session: AsyncSession) -> dict[tuple[str, str], list[Any]]:
-    """(community, channel) -> [since, lines since then in time order] for this transaction."""
+def _cache(session: AsyncSession) -> dict[tuple[str, str], Recent]:
+    """(community, channel) -> the channel's lines held for this transaction."""
     found: Any = session.info.setdefault("questions.lines", {})
     return found
 
@@ -158,6 +155,15 @@ async def recent_lines(
     session: AsyncSession, *, community: str, channel: str, since: datetime
 ) -> list[ChatLine]:
     """The channel's short memory since `since`, oldest first (at most RECENT_LIMIT lines)."""
+    lines, _ = await recent_talk(session, community=community, channel=channel, since=since)
+    return lines
+
+
+async def recent_talk(
+    session: AsyncSession, *, community: str, channel: str, since: datetime
+) -> tuple[list[ChatLine], NickIndex]:
+    """`recent_lines`, and an index of their authors' names (valid until the channel's lines
+    change: read it before `remember_line`)."""
     place = (community, channel)
     cache = _cache(session)
     cached = cache.get(place)
@@ -165,12 +171,11 @@ async def recent_lines(
         cached = await line_cache.copy_for(session, community, channel, since)
         if cached is not None:
             cache[place] = cached
-    if cached is not None and cached[0] <= since:
-        held = cached[1]
+    if cached is not None and cached.since <= since:
+        held = cached.lines
         if held and held[0].at < since:  # the horizon moved on: drop what fell out, once
-            del held[: bisect_left(held, since, key=_at)]
-            cached[0] = since
-        return held[-RECENT_LIMIT:]
+            cached.trim(since)
+        return cached.window(), cached.speakers
     rows = await _RECENT.rows(session, {"community": community, "channel": channel, "since": since})
     rows.reverse()
     lines = [
@@ -189,8 +194,8 @@ async def recent_lines(
     queued = [p for p in _pending(session).get(place, ()) if p.at >= since and p.id not in stored]
     if queued:
         lines = sorted(lines + queued, key=lambda line: line.at)  # stable: same-time order kept
-    cache[place] = [since, list(lines)]
-    return lines[-RECENT_LIMIT:]
+    fresh = cache[place] = Recent(since, lines)
+    return fresh.window(), fresh.speakers
 
 
 async def remember_line(
@@ -207,9 +212,8 @@ async def remember_line(
             session, {"community": community, "channel": event.channel, "horizon": horizon}
         )
         cached = _cache(session).get(place)
-        if cached is not None and cached[0] < horizon:  # what was deleted is not held either
-            del cached[1][: bisect_left(cached[1], horizon, key=_at)]
-            cached[0] = horizon
+        if cached is not None and cached.since < horizon:  # what was deleted is not held either
+            cached.trim(horizon)
     line_cache.changed(session, community)
     line = ChatLine(
         id=event.message_id,
@@ -241,7 +245,7 @@ async def remember_line(
     )
     cached = _cache(session).get(place)
     if cached is not None:
-        insort(cached[1], line, key=_at)  # after lines of the same time: arrival order kept
+        cached.add(line)  # after lines of the same time: arrival order kept
 
 
 async def forget_line(session: AsyncSession, *, community: str, message_id: str) -> None:
@@ -250,10 +254,12 @@ async def forget_line(session: AsyncSession, *, community: str, message_id: str)
     line_cache.changed(session, community, in_place=True)
     queued = deferred(session, _INSERT_LINE)
     queued[:] = [row for row in queued if row["message_id"] != message_id]
-    held = [lines for (where, _), (_, lines) in _cache(session).items() if where == community]
-    held += [lines for (where, _), lines in _pending(session).items() if where == community]
-    for lines in held:
-        lines[:] = [line for line in lines if line.id != message_id]
+    for (where, _), recent in _cache(session).items():
+        if where == community:
+            recent.keep(lambda line: line.id != message_id)
+    for (where, _), lines in _pending(session).items():
+        if where == community:
+            lines[:] = [line for line in lines if line.id != message_id]
 
 
 def forget_pending_lines(session: AsyncSession, *, community: str, user: str) -> int:
@@ -265,10 +271,12 @@ def forget_pending_lines(session: AsyncSession, *, community: str, user: str) ->
     queued = deferred(session, _INSERT_LINE)
     before = len(queued)
     queued[:] = [r for r in queued if not (r["community"] == community and r["user"] == user)]
-    held = [lines for (where, _), (_, lines) in _cache(session).items() if where == community]
-    held += [lines for (where, _), lines in _pending(session).items() if where == community]
-    for lines in held:
-        lines[:] = [line for line in lines if line.user != user]
+    for (where, _), recent in _cache(session).items():
+        if where == community:
+            recent.keep(lambda line: line.user != user)
+    for (where, _), lines in _pending(session).items():
+        if where == community:
+            lines[:] = [line for line in lines if line.user != user]
     return before - len(queued)
 
 
@@ -294,13 +302,45 @@ async def answer_candidates(
     return [OpenQuestion(*row[:4]) for row in rows if row[5] == OPEN and row[6] == event.channel]
 
 
+class Live(NamedTuple):
+    """A member's live question as plain values; `adopt_live` gives its row to change it."""
+
+    id: int
+    message_id: str
+    thread: str | None
+    state: str
+    asked_at: datetime
+    row: tuple[Any, ...]
+
+
+_AT = {column.key: index for index, column in enumerate(Question.__table__.columns)}
+
+
 async def askers_live(
     session: AsyncSession, *, community: str, channel: str, user: str, since: datetime
-) -> list[Question]:
-    """This member's live questions in the channel, newest first."""
+) -> list[Live]:
+    """This member's live questions in the channel, newest first (most are only looked at:
+    no ORM object is made for them)."""
     params = {"community": community, "channel": channel, "user": user, "since": since, **_LIVE}
     rows = await _ASKERS_LIVE.rows(session, params)
-    return _adopt(session, rows) if rows else []
+    at = _AT
+    return [
+        Live(
+            row[at["id"]],
+            row[at["message_id"]],
+            row[at["thread"]],
+            row[at["state"]],
+            row[at["asked_at"]],
+            row,
+        )
+        for row in rows
+    ]
+
+
+def adopt_live(session: AsyncSession, live: Live) -> Question:
+    """The question's ORM row, to change it (the session's own copy when it has one)."""
+    (row,) = _adopt(session, [live.row])
+    return row
 
 
 async def recent_askers(

@@ -18,7 +18,7 @@ from bot.events import (
     TagsChanged,
 )
 from bot.rule import Command, CommandHandler, Rule
-from bot.text.addressing import addressed_users, nick_key, same_member_key
+from bot.text.addressing import NickIndex, addressed_users, nick_key, same_member_key
 from bot.text.exchange import (
     AnswerSignal,
     ChatLine,
@@ -60,6 +60,23 @@ WITHDRAW_RE = re.compile(
 )
 
 
+class _Talk(list[ChatLine]):
+    """The channel's recent lines, oldest first, with an index of their authors' names and
+    whom the new line addresses among them (read once, when needed)."""
+
+    def __init__(self, lines: list[ChatLine], speakers: NickIndex) -> None:
+        super().__init__(lines)
+        self.speakers = speakers
+        self.addressed: tuple[str, ...] | None = None
+
+    def addressed_by(self, line: ChatLine) -> tuple[str, ...]:
+        if self.addressed is None:
+            self.addressed = addressed_users(
+                line.text, mentions=line.mentions, known_users=self.speakers
+            )
+        return self.addressed
+
+
 def watched(settings: QuestionSettings, *names: str | None) -> bool:
     """Whether a channel (by id or name) is watched under these settings."""
     keys = {n.lstrip("#") for n in names if n}
@@ -68,7 +85,7 @@ def watched(settings: QuestionSettings, *names: str | None) -> bool:
     return not settings.watch or bool(keys & {c.lstrip("#") for c in settings.watch})
 
 
-def _same_place(line: ChatLine, row: Question) -> bool:
+def _same_place(line: ChatLine, row: tracking.Live) -> bool:
     if line.thread is None:
         return row.thread is None
     return line.thread in (row.thread, row.message_id)
@@ -114,16 +131,22 @@ class Questions(Rule):
             thread=event.thread,
         )
         horizon = event.at - max(settings.answer_window, settings.exchange_window)
-        recent = await tracking.recent_lines(
-            session, community=community, channel=event.channel, since=horizon
+        recent = _Talk(
+            *await tracking.recent_talk(
+                session, community=community, channel=event.channel, since=horizon
+            )
         )
-        known = {r.user for r in recent}
         opened = await tracking.answer_candidates(
             session, community=community, event=event, window=settings.answer_window
         )
         by_id = {q.id: q for q in opened}
         signals = find_answers(
-            line, opened, window=settings.answer_window, known_users=known, recent=recent
+            line,
+            opened,
+            window=settings.answer_window,
+            known_users=recent.speakers,
+            recent=recent,
+            addressed=recent.addressed_by(line) if opened else None,
         )
         if signals:
             helped = await tracking.recent_askers(
@@ -163,7 +186,7 @@ class Questions(Rule):
         return actions
 
     async def _asker_signals(
-        self, ctx: RuleContext, line: ChatLine, mine: Sequence[Question], *, asks: bool
+        self, ctx: RuleContext, line: ChatLine, mine: Sequence[tracking.Live], *, asks: bool
     ) -> list[Action]:
         """The asker says it is solved, thanks someone, or withdraws the question."""
         here = [q for q in mine if q.message_id != line.id and _same_place(line, q)]
@@ -171,9 +194,10 @@ class Questions(Rule):
             return []
         latest = here[0]
         if latest.state == OPEN and WITHDRAW_RE.search(line.text) and not is_thanks(line.text):
-            await tracking.close(ctx, latest, reason=WITHDRAWN)
+            await tracking.close(ctx, tracking.adopt_live(ctx.session, latest), reason=WITHDRAWN)
         elif is_thanks(line.text) or says_solved(line.text):
-            return await _solve(ctx, latest, reason=MARKED_SOLVED)
+            row = tracking.adopt_live(ctx.session, latest)
+            return await _solve(ctx, row, reason=MARKED_SOLVED)
         return []
 
     async def _opens(
@@ -181,8 +205,8 @@ class Questions(Rule):
         ctx: RuleContext,
         event: MessagePosted,
         line: ChatLine,
-        mine: Sequence[Question],
-        recent: Sequence[ChatLine],
+        mine: Sequence[tracking.Live],
+        recent: _Talk,
         settings: QuestionSettings,
         *,
         asks: bool,
@@ -198,8 +222,7 @@ class Questions(Rule):
                 continue
             if not _others_spoke_since(recent, asker=event.user, message_id=row.message_id):
                 return False  # the same asker going on: one question told in several lines
-        speakers = {r.user for r in recent}
-        addressed = set(addressed_users(line.text, mentions=line.mentions, known_users=speakers))
+        addressed = set(recent.addressed_by(line))
         if addressed - {line.user} or _starts_with_a_nick(line.text):
             return False  # asked of one member: theirs to answer, not the circle's
         if ROOM_RE.search(line.text):
@@ -236,8 +259,9 @@ class Questions(Rule):
             since=event.at - settings.solved_window,
         )
         if mine:
+            row = tracking.adopt_live(ctx.session, mine[0])
             return await _solve(
-                ctx, mine[0], reason=MARKED_SOLVED, by=event.message_author, kind="reaction"
+                ctx, row, reason=MARKED_SOLVED, by=event.message_author, kind="reaction"
             )
         return []
 

@@ -25,6 +25,8 @@ from rules.questions.models import (
 from rules.questions.queries import (
     RECENT_LIMIT,
     TEXT_LIMIT,
+    Live,
+    adopt_live,
     answer_candidates,
     askers_live,
     by_message,
@@ -32,6 +34,7 @@ from rules.questions.queries import (
     helped_since,
     recent_askers,
     recent_lines,
+    recent_talk,
     remember_line,
 )
 from rules.questions.settings import QuestionSettings
@@ -39,6 +42,8 @@ from rules.questions.settings import QuestionSettings
 __all__ = [
     "RECENT_LIMIT",
     "TEXT_LIMIT",
+    "Live",
+    "adopt_live",
     "answer_candidates",
     "askers_live",
     "by_message",
@@ -46,6 +51,7 @@ __all__ = [
     "helped_since",
     "recent_askers",
     "recent_lines",
+    "recent_talk",
     "remember_line",
 ]
 

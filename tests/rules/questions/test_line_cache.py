@@ -138,4 +138,4 @@ async def test_copies_keep_only_the_lines_a_read_can_return(database: Database) 
     ids = await _ids(database, minutes=1)
     assert ids == [e.message_id for e in many][-queries.RECENT_LIMIT :]
     held = line_cache._BY_DATABASE[database.engine.sync_engine]
-    assert all(len(lines) <= line_cache.KEEP for _, lines in held.places.values())
+    assert all(len(recent.lines) <= line_cache.KEEP for recent in held.places.values())
