@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -43,14 +44,15 @@ def same_member_key(name: str) -> str:
 
 
 class NickIndex:
-    """Known names by nick key and by unique prefix, built once so each lookup is O(1).
+    """Known names by nick key, by unique prefix and by one-letter typo, built once so each
+    lookup is cheap (O(1), or O(log n) for a prefix).
 
-    An index can also follow a changing set of names (`add`, `discard`): its prefix and
-    one-letter maps, once built, are updated in place. Its maps hold immutable values (lists
-    replaced, never changed), so `copy` is a few shallow dict copies.
+    An index can also follow a changing set of names (`add`, `discard`): what it built for
+    prefixes and typos is updated in place. Its maps hold immutable values (replaced, never
+    changed), so `copy` is a few shallow copies.
     """
 
-    __slots__ = ("_deletes", "_names", "_prefixes")
+    __slots__ = ("_deletes", "_names", "_sorted")
 
     def __init__(self, known_users: Iterable[str] = ()) -> None:
         names: dict[str, list[str]] = {}
@@ -59,15 +61,17 @@ class NickIndex:
             if key and name not in names.setdefault(key, []):
                 names[key].append(name)
         self._names = names
-        # entry -> the key it stands for (a tuple when several share it), built on first need
-        self._prefixes: dict[str, _Keys] | None = None  # (most messages address nobody)
+        # built on first need (most messages address nobody): the keys in order (those a
+        # prefix stands for are side by side), and one letter deleted -> the key it stands for
+        # (a tuple when several share it)
+        self._sorted: list[str] | None = None
         self._deletes: dict[str, _Keys] | None = None
 
     def copy(self) -> NickIndex:
         """An index of the same names that changes on its own."""
         twin = NickIndex()
         twin._names = dict(self._names)
-        twin._prefixes = None if self._prefixes is None else dict(self._prefixes)
+        twin._sorted = None if self._sorted is None else list(self._sorted)
         twin._deletes = None if self._deletes is None else dict(self._deletes)
         return twin
 
@@ -96,20 +100,28 @@ class NickIndex:
         self._link(key, add=False)
 
     def _link(self, key: str, *, add: bool) -> None:
-        """Add or remove a key in the prefix and one-letter maps that are built."""
+        """Add or remove a key in the sorted keys and the one-letter map, where built."""
         relink = _link if add else _unlink
-        if self._prefixes is not None:
-            relink(self._prefixes, _prefixes_of(key), key)
+        keys = self._sorted
+        if keys is not None:
+            if add:
+                insort(keys, key)
+            else:
+                del keys[bisect_left(keys, key)]
         if self._deletes is not None and len(key) >= _MIN_TYPO_LENGTH:
             relink(self._deletes, _one_deleted(key), key)
 
-    def _prefix_map(self) -> dict[str, _Keys]:
-        if self._prefixes is None:
-            prefixes: dict[str, _Keys] = {}
-            for key in self._names:
-                _link(prefixes, _prefixes_of(key), key)
-            self._prefixes = prefixes
-        return self._prefixes
+    def _by_prefix(self, prefix: str) -> str | None:
+        """The one key that starts with `prefix` (not a key itself); None: none or several."""
+        if self._sorted is None:
+            self._sorted = sorted(self._names)
+        keys = self._sorted
+        at = bisect_left(keys, prefix)
+        if at == len(keys) or not keys[at].startswith(prefix):
+            return None
+        if at + 1 < len(keys) and keys[at + 1].startswith(prefix):
+            return None
+        return keys[at]
 
     def _delete_map(self) -> dict[str, _Keys]:
         if self._deletes is None:
@@ -132,8 +144,8 @@ class NickIndex:
         if found is not None:
             return found
         if punctuated and len(key) >= _MIN_PREFIX:
-            unique = self._prefix_map().get(key)
-            if isinstance(unique, str):
+            unique = self._by_prefix(key)
+            if unique is not None:
                 return self._names[unique]
         if punctuated and len(key) >= _MIN_TYPO_LENGTH:
             return self._typo(key)
@@ -159,10 +171,6 @@ class NickIndex:
 
 _Keys = str | tuple[str, ...]
 """The key a map entry stands for, or the keys that share it (then it stands for none)."""
-
-
-def _prefixes_of(key: str) -> list[str]:
-    return [key[:end] for end in range(_MIN_PREFIX, len(key))]
 
 
 def _link(links: dict[str, _Keys], entries: Iterable[str], key: str) -> None:

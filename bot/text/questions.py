@@ -76,6 +76,8 @@ class Lexicon:
 
 def _fold(text: str) -> str:
     """Lowercase and drop accents (keeping ñ) so 'Cómo' and 'como' compare equal."""
+    if text.isascii() and "\x00" not in text:
+        return text.lower()  # no accent to drop (most messages): the same, much faster
     decomposed = unicodedata.normalize("NFD", text.lower().replace("ñ", "\x00"))
     stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return unicodedata.normalize("NFC", stripped).replace("\x00", "ñ")
@@ -132,8 +134,9 @@ def normalize(text: str) -> str:
 @lru_cache(maxsize=4096)
 def prose(text: str) -> str:
     """The normalized message without code, URLs, mentions or a leading 'nick:'."""
-    text = _FENCE.sub(" ", text[:MAX_SCAN_CHARS])
-    text = _INLINE_CODE.sub(" code ", text)
+    text = text[:MAX_SCAN_CHARS]
+    if "`" in text:  # (code needs a backquote)
+        text = _INLINE_CODE.sub(" code ", _FENCE.sub(" ", text))
     text = _URL.sub(" ", text)
     text = _PLATFORM_MENTION.sub(" ", text)
     text = normalize(text)
@@ -213,7 +216,7 @@ def is_code_only(text: str) -> bool:
     stripped = text[:MAX_SCAN_CHARS].strip()
     if not stripped:
         return True
-    without_fences = _FENCE.sub(" ", stripped)
+    without_fences = _FENCE.sub(" ", stripped) if "```" in stripped else stripped
     if without_fences.strip() != stripped and len(_words(prose(without_fences))) < 3:
         return True
     body = _URL.sub(" ", without_fences).strip()
@@ -225,8 +228,15 @@ def is_code_only(text: str) -> bool:
         wordy = sum(1 for t in tokens if _PROSE_WORD.match(t.lower()))
         return wordy / max(len(tokens), 1) < 0.75
     tokens = body.split()
-    wordy = sum(1 for t in tokens if _PROSE_WORD.match(t.lower()))
-    return len(tokens) >= 3 and wordy / len(tokens) < 0.3
+    if len(tokens) < 3:
+        return False
+    wordy = 0
+    for token in tokens:  # prose: a few words in, the share of words is reached
+        if _PROSE_WORD.match(token.lower()):
+            wordy += 1
+            if wordy / len(tokens) >= 0.3:
+                return False
+    return True
 
 
 def _interrogative_start(clause: str, lex: Lexicon) -> float:
