@@ -162,6 +162,8 @@ class _Transaction:
     everything: set[str] = field(default_factory=set)
     """Communities with lines changed in place (a delete): no copy of theirs is published."""
     bumped: dict[str, int] = field(default_factory=dict)
+    held: _Held | None = None
+    """The process's copy for this transaction's database (looked up once)."""
 
 
 _BY_DATABASE: WeakKeyDictionary[Any, _Held] = WeakKeyDictionary()
@@ -169,12 +171,15 @@ _TX = "questions.line_cache"
 
 
 def _held(session: AsyncSession) -> _Held:
-    bind: Any = session.bind
-    key = bind.sync_engine if bind is not None else None
-    found = _BY_DATABASE.get(key)
-    if found is None:
-        found = _BY_DATABASE[key] = _Held()
-    return found
+    tx = _transaction(session)
+    if tx.held is None:
+        bind: Any = session.bind
+        key = bind.sync_engine if bind is not None else None
+        found = _BY_DATABASE.get(key)
+        if found is None:
+            found = _BY_DATABASE[key] = _Held()
+        tx.held = found
+    return tx.held
 
 
 def _transaction(session: AsyncSession) -> _Transaction:
@@ -212,6 +217,8 @@ async def copy_for(
 def changed(session: AsyncSession, community: str, *, in_place: bool = False) -> None:
     """Lines of the community were written (`in_place`: deleted or edited, not only added)."""
     tx = _transaction(session)
+    if community in tx.changed and not in_place and not tx.bumped:
+        return  # (every message adds a line: the bump is queued already)
     tx.changed.add(community)
     if in_place:
         tx.everything.add(community)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol, cast
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import RuleContext
 from bot.events import MessagePosted
 from bot.storage import fast_orm
+from bot.storage.fast import FastStatement
 from rules.questions.models import (
     ANSWERED,
     ANSWERED_BY_REPLY,
@@ -84,8 +86,19 @@ def step_delay(settings: QuestionSettings, step: str) -> timedelta | None:
     }[step]
 
 
+class Scheduled(Protocol):
+    """What the ladder's schedule needs of a question."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def asked_at(self) -> datetime: ...
+    @property
+    def hold_until(self) -> datetime | None: ...
+
+
 async def schedule_from(
-    ctx: RuleContext, row: Question, settings: QuestionSettings, *, start: int
+    ctx: RuleContext, row: Scheduled, settings: QuestionSettings, *, start: int
 ) -> None:
     """Point the question's ladder deadline at the first enabled step from index `start`."""
     for index in range(start, len(STEPS)):
@@ -116,23 +129,44 @@ async def get_question(session: AsyncSession, community: str, ref: int) -> Quest
     return row if row is not None and row.community == community else None
 
 
-async def create(ctx: RuleContext, event: MessagePosted, settings: QuestionSettings) -> Question:
-    """Track a new question and schedule its first nudge."""
-    row = Question(
-        community=ctx.community,
-        channel=event.channel,
-        channel_name=event.channel_name,
-        message_id=event.message_id,
-        thread=event.thread,
-        asker=event.user,
-        asker_name=event.user_name,
-        asked_at=event.at,
-        text=event.text[:TEXT_LIMIT],
-        permalink=event.permalink,
-        state=OPEN,
-        escalation_pending=False,
-    )
-    await fast_orm.insert(ctx.session, row)  # one INSERT ... RETURNING: the id, no flush
+class Created(NamedTuple):
+    """A question just tracked (no ORM object is made for it: load it to change it)."""
+
+    id: int
+    asked_at: datetime
+    hold_until: datetime | None = None
+
+
+_QUESTIONS = cast(Table, Question.__table__)
+_CREATE_COLUMNS = (
+    *("community", "channel", "channel_name", "message_id", "thread", "asker", "asker_name"),
+    *("asked_at", "text", "permalink", "state", "escalation_pending"),
+)
+_CREATE = FastStatement(
+    insert(_QUESTIONS)
+    .values({name: bindparam(name) for name in _CREATE_COLUMNS})
+    .returning(_QUESTIONS.c.id)
+)
+
+
+async def create(ctx: RuleContext, event: MessagePosted, settings: QuestionSettings) -> Created:
+    """Track a new question and schedule its first nudge (one INSERT ... RETURNING the id)."""
+    values = {
+        "community": ctx.community,
+        "channel": event.channel,
+        "channel_name": event.channel_name,
+        "message_id": event.message_id,
+        "thread": event.thread,
+        "asker": event.user,
+        "asker_name": event.user_name,
+        "asked_at": event.at,
+        "text": event.text[:TEXT_LIMIT],
+        "permalink": event.permalink,
+        "state": OPEN,
+        "escalation_pending": False,
+    }
+    ((question_id,),) = await _CREATE.rows(ctx.session, values)
+    row = Created(question_id, event.at)
     await schedule_from(ctx, row, settings, start=0)
     return row
 
