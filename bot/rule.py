@@ -61,6 +61,10 @@ class Rule:
         """React to an event this rule handles."""
         return []
 
+    async def before_due(self, items: Sequence[DueItem], ctx: RuleContext) -> None:
+        """Several of this rule's deadlines are about to run, each with `on_due`, in this
+        transaction: load what they need at once (optional; nothing by default)."""
+
     async def on_due(self, item: DueItem, ctx: RuleContext) -> list[Action]:
         """Handle a durable deadline this rule set earlier."""
         return []
@@ -104,6 +108,10 @@ class RuleRegistry:
 
     def ordered(self) -> list[Rule]:
         return sorted(self._rules.values(), key=lambda r: (r.priority, r.name))
+
+    def find(self, name: str) -> Rule | None:
+        """The rule named `name`, or None."""
+        return self._rules.get(name)
 
     def get(self, name: str) -> Rule:
         try:

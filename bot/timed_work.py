@@ -91,6 +91,7 @@ class TimedWork:
             try:
                 async with self.database.session() as session:
                     rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
+                    await self._prepare_deadlines(session, rows)
                     outgoing: Outgoing = []
                     ran = 0
                     for row in rows:
@@ -106,6 +107,30 @@ class TimedWork:
                     log.info("retrying deadlines after a database conflict: %s", exc.orig)
                     continue
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
+
+    async def _prepare_deadlines(
+        self, session: AsyncSession, rows: Sequence[repos.DueDeadline]
+    ) -> None:
+        """Let each rule load what its due deadlines of this group need at once."""
+        groups: dict[tuple[str, str], list[repos.DueDeadline]] = {}
+        for row in rows:
+            groups.setdefault((row.community, row.rule), []).append(row)
+        now = self.clock.now()
+        for (community, name), group in groups.items():
+            rule = self.registry.find(name)
+            if rule is None or not self.config.for_community(community).is_enabled(name):
+                continue
+            items = [
+                DueItem(community=community, key=r.key, due_at=r.due_at, payload=r.payload)
+                for r in group
+            ]
+            ctx = self._context(session, rule, community, now, self.capabilities(community))
+            try:
+                await rule.before_due(items, ctx)
+            except Exception as exc:
+                if isinstance(exc, OperationalError | DBAPIError) and is_transient_conflict(exc):
+                    raise
+                raise DeadlineFailed(group[0].id, name, group[0].key) from exc
 
     async def _run_deadline(
         self,

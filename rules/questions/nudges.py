@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -13,8 +14,8 @@ from sqlalchemy.orm.util import identity_key
 from bot.actions import Action, Button, Card, CardSection, Ephemeral, NotifyModerators, Reply
 from bot.context import DueItem, RuleContext
 from bot.durations import format_duration
-from bot.storage.fast import FastStatement
-from rules.questions import tracking
+from bot.storage.fast import FastStatement, defer
+from rules.questions import nudge_batch, tracking
 from rules.questions.models import (
     ANSWERED,
     ESCALATION,
@@ -64,6 +65,11 @@ def where(row: Question) -> str:
 
 def age(row: Question, now: datetime) -> str:
     return format_duration(now - row.asked_at)
+
+
+async def before_due(items: Sequence[DueItem], ctx: RuleContext) -> None:
+    """Load a group of due steps' questions and nudges at once (PostgreSQL; nudge_batch.py)."""
+    await nudge_batch.prepare(items, ctx, _helpers_seen(ctx))
 
 
 async def on_due(item: DueItem, ctx: RuleContext) -> list[Action]:
@@ -129,6 +135,9 @@ _RECORD = FastStatement(
 
 
 async def _already(ctx: RuleContext, row: Question, level: str) -> bool:
+    known = nudge_batch.nudged(ctx.session, row.id, level)
+    if known is not None:
+        return known
     return bool(await _ALREADY.rows(ctx.session, {"question_id": row.id, "level": level}))
 
 
@@ -141,7 +150,14 @@ async def _record(ctx: RuleContext, row: Question, level: str) -> bool:
         "level": level,
         "at": ctx.now,
     }
-    recorded = await _RECORD.execute(ctx.session, values) == 1
+    known = nudge_batch.nudged(ctx.session, row.id, level)
+    if known is None:
+        recorded = await _RECORD.execute(ctx.session, values) == 1
+    else:  # prepared with its group: written with the group's other nudges before commit
+        recorded = not known
+        if recorded:
+            nudge_batch.note(ctx.session, row.id, level)
+            defer(ctx.session, _RECORD, values)
     if recorded and level == HELPERS:  # this transaction's later reads see it
         _helpers_seen(ctx)[row.community, row.channel] = ctx.now
     return recorded

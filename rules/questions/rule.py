@@ -294,6 +294,9 @@ class Questions(Rule):
         if row is not None and row.state in LIVE_STATES:
             await tracking.save(ctx.session, row, text=event.text[: tracking.TEXT_LIMIT])
 
+    async def before_due(self, items: Sequence[DueItem], ctx: RuleContext) -> None:
+        await nudges.before_due(items, ctx)
+
     async def on_due(self, item: DueItem, ctx: RuleContext) -> list[Action]:
         return await nudges.on_due(item, ctx)
 
