@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import synthetic  # noqa: E402
-from core_throughput import NullAdapter, reset_postgres  # noqa: E402
+from core_throughput import reset_postgres  # noqa: E402
 from report import emit  # noqa: E402
 from sqlalchemy import func, insert, make_url, select, text, update  # noqa: E402
 
@@ -45,6 +45,7 @@ from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import CommandInvoked  # noqa: E402
+from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import default_registry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Deadline, OutboxEntry  # noqa: E402
@@ -172,7 +173,7 @@ class Site:
             database=self.database,
             config=config,
             clock=self.clock,
-            adapters={"replay": NullAdapter()},
+            adapters={"replay": ReplayAdapter()},
         )
         self.times: dict[str, list[float]] = {key: [] for key in TIMES}
         self.sent = 0

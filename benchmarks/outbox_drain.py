@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import synthetic  # noqa: E402
-from core_throughput import NullAdapter, reset_postgres  # noqa: E402
+from core_throughput import reset_postgres  # noqa: E402
 from report import emit  # noqa: E402
 
 from bot.actions import Post  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.outbox import OutboxSender, enqueue  # noqa: E402
+from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import RuleRegistry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
@@ -43,7 +44,7 @@ async def rounds(*, actions: int, count: int, database_url: str) -> dict[str, li
     database = Database(database_url)
     await database.upgrade()
     clock = SimulatedClock(synthetic.START)
-    adapter = NullAdapter()
+    adapter = ReplayAdapter()
     sender = OutboxSender(
         database=database,
         clock=clock,
