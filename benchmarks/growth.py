@@ -39,7 +39,7 @@ from core_throughput import reset_postgres  # noqa: E402
 from report import emit  # noqa: E402
 from sqlalchemy import func, insert, make_url, select, text, update  # noqa: E402
 
-import bot.engine as engine_module  # noqa: E402
+import bot.timed_work as timed_work  # noqa: E402
 from bot.adapter import Capabilities  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
@@ -261,7 +261,7 @@ async def compare_groups(url: str, groups: Sequence[int], rounds: int) -> dict[i
         await site.prepare(stats=True)
         for round_ in range(rounds):
             for number, group in enumerate(groups):
-                engine_module.DEADLINE_GROUP = group
+                timed_work.DEADLINE_GROUP = timed_work.NETWORK_DEADLINE_GROUP = group
                 await site.due(round_ * len(groups) + number)
                 times[group].append(site.times["sweep, 100 due"][-1])
     finally:

@@ -19,11 +19,17 @@ from bot.outbox import OutboxSender, enqueue, enqueue_many
 from bot.rule import JobSpec, Rule, RuleRegistry
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
+from bot.storage.fast import runs_inline
 
 log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
 DEADLINE_GROUP = 25
+"""Due deadlines run to a transaction on SQLite, whose statements run in process: a group holds
+the event loop (and the Slack ack path) for its whole run, ~20 ms."""
+NETWORK_DEADLINE_GROUP = 100
+"""The same on PostgreSQL, where every statement is a round trip that frees the loop while it
+waits: fewer, larger transactions (measured: 100 due in one group 28 ms, in four 67 ms)."""
 """Claimed deadlines run this many to a transaction."""
 Outgoing = list[tuple[str, str | None, Action, datetime]]
 """Actions of due deadlines to store: (outbox key, rule, action, time)."""
@@ -58,8 +64,10 @@ class TimedWork:
         """Run every due deadline through its rule's `on_due`; returns how many ran.
 
         Deadlines are first claimed (committed, with a lease, so a crashed replica's claims are
-        retaken when the lease runs out), then run DEADLINE_GROUP to a transaction.
+        retaken when the lease runs out), then run DEADLINE_GROUP (SQLite) or
+        NETWORK_DEADLINE_GROUP (PostgreSQL) to a transaction.
         """
+        group = DEADLINE_GROUP if self.database.is_sqlite else NETWORK_DEADLINE_GROUP
         ran = 0
         while True:
             now = self.clock.now()
@@ -67,8 +75,8 @@ class TimedWork:
                 ids = await repos.claim_due_deadlines(
                     session, now=now, replica=self.replica, lease=self.deadline_lease, limit=limit
                 )
-            for first in range(0, len(ids), DEADLINE_GROUP):
-                ran += await self._run_deadlines(ids[first : first + DEADLINE_GROUP])
+            for first in range(0, len(ids), group):
+                ran += await self._run_deadlines(ids[first : first + group])
                 await asyncio.sleep(0)  # SQLite runs inline: let requests in between groups
             if len(ids) < limit:
                 break
@@ -90,6 +98,8 @@ class TimedWork:
                 return 0
             try:
                 async with self.database.session() as session:
+                    if not await runs_inline(session):  # a round trip per statement
+                        session.info[repos.Deadlines.DEFER_SETS] = True
                     rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
                     await self._prepare_deadlines(session, rows)
                     outgoing: Outgoing = []

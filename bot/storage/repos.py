@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -10,7 +10,15 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.fast import FastStatement, adopt, full_select, runs_inline
+from bot.storage.fast import (
+    FastStatement,
+    adopt,
+    defer,
+    deferred,
+    flush_deferred,
+    full_select,
+    runs_inline,
+)
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim
 from bot.storage.sql import (
     dialect_name,
@@ -99,6 +107,9 @@ class Deadlines:
 
     # session.info key of an optional callable told every due time set (replay's stepping)
     OBSERVER = "circlebot.deadline_set"
+    # session.info key: when true, `set` queues its upsert for the commit (`defer`): one
+    # executemany for a group of due deadlines on PostgreSQL instead of a round trip each
+    DEFER_SETS = "circlebot.deadlines.defer"
 
     def __init__(self, session: AsyncSession, *, community: str, rule: str) -> None:
         self.session = session
@@ -119,13 +130,33 @@ class Deadlines:
             "claimed_by": None,
             "claimed_until": None,
         }
+        if self.session.info.get(Deadlines.DEFER_SETS):
+            defer(self.session, _SET_DEADLINE, values)
+            return
         await _SET_DEADLINE.execute(self.session, values)
 
     async def cancel(self, key: str) -> None:
+        self._unqueue(lambda queued: queued == key)
         params = {"community": self.community, "rule": self.rule, "key": key}
         await _CANCEL_DEADLINE.execute(self.session, params)
 
+    def _unqueue(self, matches: Callable[[str], bool]) -> None:
+        """Drop this rule's queued sets of matching keys (a cancel after a deferred set)."""
+        if not self.session.info.get(Deadlines.DEFER_SETS):
+            return
+        queued = deferred(self.session, _SET_DEADLINE)
+        queued[:] = [
+            row
+            for row in queued
+            if not (
+                row["community"] == self.community
+                and row["rule"] == self.rule
+                and matches(row["key"])
+            )
+        ]
+
     async def cancel_prefix(self, prefix: str) -> None:
+        self._unqueue(lambda queued: queued.startswith(prefix))
         await self.session.execute(
             delete(Deadline).where(
                 Deadline.community == self.community,
@@ -135,6 +166,8 @@ class Deadlines:
         )
 
     async def get(self, key: str) -> Deadline | None:
+        if self.session.info.get(Deadlines.DEFER_SETS):
+            await flush_deferred(self.session)  # queued sets first: this read must see them
         params = {"community": self.community, "rule": self.rule, "key": key}
         rows = await _GET_DEADLINE.rows(self.session, params)
         return adopt(self.session, Deadline, rows)[0] if rows else None
