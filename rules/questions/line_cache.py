@@ -18,9 +18,10 @@ time, and a copy never answers for times before its own start.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.fast import FastStatement
 from bot.storage.hooks import after_commit, before_commit
-from bot.text.addressing import NickIndex
+from bot.text.addressing import NickIndex, addressed_users
 from bot.text.exchange import ChatLine
 from rules.questions.models import LINES_VERSIONS
 
@@ -44,6 +45,24 @@ Place = tuple[str, str]
 
 def _at(line: ChatLine) -> datetime:
     return line.at
+
+
+class Talk(list[ChatLine]):
+    """A channel's recent lines, oldest first, with an index of their authors' names (as they
+    were when read) and whom a new line addresses among them (read once, when needed)."""
+
+    def __init__(self, lines: Iterable[ChatLine], speakers: NickIndex) -> None:
+        super().__init__(lines)
+        self.speakers = speakers
+        self.addressed: tuple[str, ...] | None = None
+
+    def addressed_by(self, line: ChatLine) -> tuple[str, ...]:
+        """`addressed_users` of the line, these lines' authors known (computed once)."""
+        if self.addressed is None:
+            self.addressed = addressed_users(
+                line.text, mentions=line.mentions, known_users=self.speakers
+            )
+        return self.addressed
 
 
 class Recent:
@@ -70,9 +89,10 @@ class Recent:
         self.users = users
         self.speakers = NickIndex(users)
 
-    def window(self) -> list[ChatLine]:
-        """The lines a read returns (the last KEEP), oldest first."""
-        return self.lines[-KEEP:]
+    def window(self) -> Talk:
+        """The lines a read returns (the last KEEP), oldest first, with their speakers: valid
+        until the lines change."""
+        return Talk(islice(self.lines, max(0, len(self.lines) - KEEP), None), self.speakers)
 
     def copy(self) -> Recent:
         """A copy that changes on its own."""

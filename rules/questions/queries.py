@@ -11,6 +11,7 @@ delete of old lines runs at most every ten minutes of event time per channel.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, or_, select, union
@@ -19,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted
 from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
-from bot.text.addressing import NickIndex
 from bot.text.exchange import ChatLine, OpenQuestion
 from rules.questions import line_cache
-from rules.questions.line_cache import Recent
+from rules.questions.line_cache import Recent, Talk
 from rules.questions.models import ANSWERED, LINES, OPEN, Question
 
 TEXT_LIMIT = 1000
@@ -33,16 +33,9 @@ _LIVE = {"open": OPEN, "answered": ANSWERED}
 _Q = Question.__table__.c
 _live_state = or_(_Q.state == bindparam("open"), _Q.state == bindparam("answered"))
 
+_RECENT_COLUMNS = ("message_id", "user", "text", "at", "mentions", "reply_to", "thread")
 _RECENT = FastStatement(
-    select(
-        LINES.c.message_id,
-        LINES.c.user,
-        LINES.c.text,
-        LINES.c.at,
-        LINES.c.mentions,
-        LINES.c.reply_to,
-        LINES.c.thread,
-    )
+    select(*(LINES.c[name] for name in _RECENT_COLUMNS))
     .where(
         LINES.c.community == bindparam("community"),
         LINES.c.channel == bindparam("channel"),
@@ -103,17 +96,29 @@ _CANDIDATES = FastStatement(
 )
 
 
-_ASKERS_LIVE = FastStatement(
-    full_select(Question)
-    .where(
-        _Q.community == bindparam("community"),
-        _Q.channel == bindparam("channel"),
-        _Q.asker == bindparam("user"),
-        _live_state,
-        _Q.asked_at >= bindparam("since"),
+def _askers(*where: Any) -> FastStatement:
+    """A member's questions in a channel since a time, newest first (full rows)."""
+    mine = (_Q.channel == bindparam("channel"), _Q.asker == bindparam("user"))
+    return FastStatement(
+        full_select(Question)
+        .where(_Q.community == bindparam("community"), *mine, *where)
+        .where(_Q.asked_at >= bindparam("since"))
+        .order_by(_Q.asked_at.desc(), _Q.id.desc())
     )
-    .order_by(_Q.asked_at.desc())
+
+
+_ASKERS_LIVE = _askers(_live_state)
+_ASKERS_OPEN = _askers(_Q.state == bindparam("open"))
+_ASKERS_LIVE_TOP = _askers(_live_state, _Q.thread.is_(None))
+_IN_THREAD = FastStatement(
+    union(
+        *(
+            full_select(Question).where(_Q.community == bindparam("community"), where)
+            for where in (_Q.message_id == bindparam("thread"), _Q.thread == bindparam("thread"))
+        )
+    )
 )
+"""A thread's root question and the questions asked in it (two index lookups)."""
 _RECENT_ASKERS = FastStatement(
     select(_Q.asker, _Q.answered_by).where(
         _Q.community == bindparam("community"),
@@ -153,17 +158,9 @@ def _pending(session: AsyncSession) -> dict[tuple[str, str], list[ChatLine]]:
 
 async def recent_lines(
     session: AsyncSession, *, community: str, channel: str, since: datetime
-) -> list[ChatLine]:
-    """The channel's short memory since `since`, oldest first (at most RECENT_LIMIT lines)."""
-    lines, _ = await recent_talk(session, community=community, channel=channel, since=since)
-    return lines
-
-
-async def recent_talk(
-    session: AsyncSession, *, community: str, channel: str, since: datetime
-) -> tuple[list[ChatLine], NickIndex]:
-    """`recent_lines`, and an index of their authors' names (valid until the channel's lines
-    change: read it before `remember_line`)."""
+) -> Talk:
+    """The channel's short memory since `since`, oldest first (at most RECENT_LIMIT lines),
+    with their authors' names (valid until the channel's lines change: `remember_line`)."""
     place = (community, channel)
     cache = _cache(session)
     cached = cache.get(place)
@@ -175,7 +172,7 @@ async def recent_talk(
         held = cached.lines
         if held and held[0].at < since:  # the horizon moved on: drop what fell out, once
             cached.trim(since)
-        return cached.window(), cached.speakers
+        return cached.window()
     rows = await _RECENT.rows(session, {"community": community, "channel": channel, "since": since})
     rows.reverse()
     lines = [
@@ -195,7 +192,7 @@ async def recent_talk(
     if queued:
         lines = sorted(lines + queued, key=lambda line: line.at)  # stable: same-time order kept
     fresh = cache[place] = Recent(since, lines)
-    return fresh.window(), fresh.speakers
+    return fresh.window()
 
 
 async def remember_line(
@@ -280,10 +277,6 @@ def forget_pending_lines(session: AsyncSession, *, community: str, user: str) ->
     return before - len(queued)
 
 
-def _adopt(session: AsyncSession, rows: list[tuple[Any, ...]]) -> list[Question]:
-    return adopt(session, Question, rows)
-
-
 async def answer_candidates(
     session: AsyncSession, *, community: str, event: MessagePosted, window: timedelta
 ) -> list[OpenQuestion]:
@@ -314,32 +307,58 @@ class Live(NamedTuple):
 
 
 _AT = {column.key: index for index, column in enumerate(Question.__table__.columns)}
+_LIVE_FIELDS = itemgetter(*(_AT[name] for name in Live._fields[:-1]))
+
+
+def _live(rows: list[tuple[Any, ...]]) -> list[Live]:
+    return [Live._make((*_LIVE_FIELDS(row), row)) for row in rows]
 
 
 async def askers_live(
-    session: AsyncSession, *, community: str, channel: str, user: str, since: datetime
+    session: AsyncSession,
+    *,
+    community: str,
+    channel: str,
+    user: str,
+    since: datetime,
+    only_open: bool = False,
 ) -> list[Live]:
-    """This member's live questions in the channel, newest first (most are only looked at:
-    no ORM object is made for them)."""
+    """This member's live questions in the channel (`only_open`: the open ones), newest first
+    (most are only looked at: no ORM object is made for them)."""
     params = {"community": community, "channel": channel, "user": user, "since": since, **_LIVE}
-    rows = await _ASKERS_LIVE.rows(session, params)
+    return _live(await (_ASKERS_OPEN if only_open else _ASKERS_LIVE).rows(session, params))
+
+
+async def askers_live_here(
+    session: AsyncSession,
+    *,
+    community: str,
+    channel: str,
+    user: str,
+    since: datetime,
+    thread: str | None,
+) -> list[Live]:
+    """`askers_live` in one place: the thread `thread` (its root or asked in it), or the
+    channel outside threads (None), newest first."""
+    params = {"community": community, "channel": channel, "user": user, "since": since}
+    if thread is None:
+        return _live(await _ASKERS_LIVE_TOP.rows(session, {**params, **_LIVE}))
     at = _AT
-    return [
-        Live(
-            row[at["id"]],
-            row[at["message_id"]],
-            row[at["thread"]],
-            row[at["state"]],
-            row[at["asked_at"]],
-            row,
-        )
-        for row in rows
+    mine = [
+        row
+        for row in await _IN_THREAD.rows(session, {"community": community, "thread": thread})
+        if row[at["channel"]] == channel
+        and row[at["asker"]] == user
+        and row[at["state"]] in (OPEN, ANSWERED)
+        and row[at["asked_at"]] >= since
     ]
+    mine.sort(key=itemgetter(at["asked_at"], at["id"]), reverse=True)
+    return _live(mine)
 
 
 def adopt_live(session: AsyncSession, live: Live) -> Question:
     """The question's ORM row, to change it (the session's own copy when it has one)."""
-    (row,) = _adopt(session, [live.row])
+    (row,) = adopt(session, Question, [live.row])
     return row
 
 
@@ -365,4 +384,4 @@ async def helped_since(
 async def by_message(session: AsyncSession, community: str, message_id: str) -> Question | None:
     """The question asked by this message, if it is one."""
     rows = await _BY_MESSAGE.rows(session, {"community": community, "message_id": message_id})
-    return _adopt(session, rows)[0] if rows else None
+    return adopt(session, Question, rows)[0] if rows else None

@@ -18,7 +18,7 @@ from bot.events import (
     TagsChanged,
 )
 from bot.rule import Command, CommandHandler, Rule
-from bot.text.addressing import NickIndex, addressed_users, nick_key, same_member_key
+from bot.text.addressing import nick_key, same_member_key
 from bot.text.exchange import (
     AnswerSignal,
     ChatLine,
@@ -28,6 +28,7 @@ from bot.text.exchange import (
 )
 from bot.text.questions import is_thanks, lexicon, question_score, says_solved
 from rules.questions import commands, nudges, tracking
+from rules.questions.line_cache import Talk
 from rules.questions.models import (
     DELETED,
     LIVE_STATES,
@@ -60,35 +61,12 @@ WITHDRAW_RE = re.compile(
 )
 
 
-class _Talk(list[ChatLine]):
-    """The channel's recent lines, oldest first, with an index of their authors' names and
-    whom the new line addresses among them (read once, when needed)."""
-
-    def __init__(self, lines: list[ChatLine], speakers: NickIndex) -> None:
-        super().__init__(lines)
-        self.speakers = speakers
-        self.addressed: tuple[str, ...] | None = None
-
-    def addressed_by(self, line: ChatLine) -> tuple[str, ...]:
-        if self.addressed is None:
-            self.addressed = addressed_users(
-                line.text, mentions=line.mentions, known_users=self.speakers
-            )
-        return self.addressed
-
-
 def watched(settings: QuestionSettings, *names: str | None) -> bool:
     """Whether a channel (by id or name) is watched under these settings."""
     keys = {n.lstrip("#") for n in names if n}
     if keys & {c.lstrip("#") for c in settings.ignore}:
         return False
     return not settings.watch or bool(keys & {c.lstrip("#") for c in settings.watch})
-
-
-def _same_place(line: ChatLine, row: tracking.Live) -> bool:
-    if line.thread is None:
-        return row.thread is None
-    return line.thread in (row.thread, row.message_id)
 
 
 class Questions(Rule):
@@ -131,10 +109,8 @@ class Questions(Rule):
             thread=event.thread,
         )
         horizon = event.at - max(settings.answer_window, settings.exchange_window)
-        recent = _Talk(
-            *await tracking.recent_talk(
-                session, community=community, channel=event.channel, since=horizon
-            )
+        recent = await tracking.recent_lines(
+            session, community=community, channel=event.channel, since=horizon
         )
         opened = await tracking.answer_candidates(
             session, community=community, event=event, window=settings.answer_window
@@ -163,34 +139,42 @@ class Questions(Rule):
                     ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
                 )
         asks = question_score(event.text) >= settings.min_score
-        # the asker's own live questions matter only to a question (folding lines into one) or
-        # to a thanks / "solved" / withdrawal; most messages are neither and skip the query
-        needs_mine = asks or bool(
-            is_thanks(line.text) or says_solved(line.text) or WITHDRAW_RE.search(line.text)
-        )
+        # the asker's own live questions matter only to a thanks / "solved" / withdrawal (those
+        # in the line's place) or to a question (the open ones it could fold into: merge_window)
+        actions = [] if asks else await self._asker_signals(ctx, event, line, settings)
         mine = (
             await tracking.askers_live(
                 session,
                 community=community,
                 channel=event.channel,
                 user=event.user,
-                since=event.at - settings.solved_window,
+                since=event.at - min(settings.merge_window, settings.solved_window),
+                only_open=True,
             )
-            if needs_mine
+            if asks and not signals
             else []
         )
-        actions = await self._asker_signals(ctx, line, mine, asks=asks)
         if not signals and await self._opens(ctx, event, line, mine, recent, settings, asks=asks):
             await tracking.create(ctx, event, settings)
         await tracking.remember_line(session, community=community, event=event, horizon=horizon)
         return actions
 
     async def _asker_signals(
-        self, ctx: RuleContext, line: ChatLine, mine: Sequence[tracking.Live], *, asks: bool
+        self, ctx: RuleContext, event: MessagePosted, line: ChatLine, settings: QuestionSettings
     ) -> list[Action]:
         """The asker says it is solved, thanks someone, or withdraws the question."""
-        here = [q for q in mine if q.message_id != line.id and _same_place(line, q)]
-        if not here or asks:
+        if not (is_thanks(line.text) or says_solved(line.text) or WITHDRAW_RE.search(line.text)):
+            return []  # (most messages: no query)
+        mine = await tracking.askers_live_here(
+            ctx.session,
+            community=ctx.community,
+            channel=event.channel,
+            user=event.user,
+            since=event.at - settings.solved_window,
+            thread=line.thread,  # a thanks in a thread is about the thread's question
+        )
+        here = [q for q in mine if q.message_id != line.id]
+        if not here:
             return []
         latest = here[0]
         if latest.state == OPEN and WITHDRAW_RE.search(line.text) and not is_thanks(line.text):
@@ -206,7 +190,7 @@ class Questions(Rule):
         event: MessagePosted,
         line: ChatLine,
         mine: Sequence[tracking.Live],
-        recent: _Talk,
+        recent: Talk,
         settings: QuestionSettings,
         *,
         asks: bool,

@@ -31,12 +31,12 @@ from rules.questions.queries import (
     adopt_live,
     answer_candidates,
     askers_live,
+    askers_live_here,
     by_message,
     forget_line,
     helped_since,
     recent_askers,
     recent_lines,
-    recent_talk,
     remember_line,
 )
 from rules.questions.settings import QuestionSettings
@@ -48,12 +48,12 @@ __all__ = [
     "adopt_live",
     "answer_candidates",
     "askers_live",
+    "askers_live_here",
     "by_message",
     "forget_line",
     "helped_since",
     "recent_askers",
     "recent_lines",
-    "recent_talk",
     "remember_line",
 ]
 

@@ -78,11 +78,11 @@ async def test_the_speakers_are_those_of_the_lines_read(database: Database) -> N
         async with database.session() as session:
             for event in events[start : start + 3]:
                 since = event.at - window
-                lines, speakers = await queries.recent_talk(
+                lines = await queries.recent_lines(
                     session, community="test:c", channel="C1", since=since
                 )
                 fresh = NickIndex({line.user for line in lines})
                 for name in USERS:
-                    got = speakers.lookup(name, punctuated=False)
+                    got = lines.speakers.lookup(name, punctuated=False)
                     assert sorted(got) == sorted(fresh.lookup(name, punctuated=False))
                 await queries.remember_line(session, community="test:c", event=event, horizon=since)
