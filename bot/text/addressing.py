@@ -7,6 +7,7 @@ import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.text.questions import MAX_SCAN_CHARS, lexicon
 
@@ -137,7 +138,10 @@ class NickIndex:
 
     def lookup(self, token: str, *, punctuated: bool) -> list[str]:
         """Known names a token stands for; prefixes count only when punctuated ('tex:')."""
-        key = nick_key(token)
+        return self.lookup_key(nick_key(token), punctuated=punctuated)
+
+    def lookup_key(self, key: str, *, punctuated: bool) -> list[str]:
+        """`lookup` of a token's nick key."""
         if not key:
             return []
         found = self._names.get(key)
@@ -246,33 +250,82 @@ def addressed_users(
     index = nick_index(known_users)
     if not index or not text:
         return tuple(found)
-    body = text[:MAX_SCAN_CHARS]
-    for match in _AT_NICK.finditer(body):
-        add(index.lookup(match.group(1), punctuated=True))
-    tokens = body.split()
-    if not tokens:
+    plan = _plan(text)
+    for key in plan.at_keys:
+        add(index.lookup_key(key, punctuated=True))
+    if not plan.words:
         return tuple(found)
-    courtesy = lexicon().common_words
     previous_was_nick = True
-    for position, raw in enumerate(tokens[:_LEAD_SLOTS]):
-        token = raw.lstrip(_STRIP_LEAD)
-        punctuated = token[-1:] in (":", ",") if token else False
-        if position > 0 and token.casefold() in ("and", "y", "&"):
+    for position, lead in enumerate(plan.lead):
+        if lead.skipped:
             continue
-        names = index.lookup(token.rstrip(_STRIP_TRAIL), punctuated=punctuated)
-        bare_ok = punctuated or raw.startswith("@") or not _is_common(token.rstrip(_STRIP_TRAIL))
-        if names and bare_ok and (previous_was_nick or position == 1):
+        names = index.lookup_key(lead.key, punctuated=lead.punctuated)
+        if names and lead.bare_ok and (previous_was_nick or position == 1):
             add(names)
             previous_was_nick = True
-            if token.endswith(":"):
+            if lead.ends:
                 break
             continue
-        if position == 0 and nick_key(token) in courtesy:
+        if lead.courtesy:
             previous_was_nick = False
             continue
         break
-    last = tokens[-1].lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
-    before = tokens[-2].casefold() if len(tokens) > 1 else ""
-    if len(tokens) > 1 and not _is_common(last) and before not in _REFERENCE_WORDS:
-        add(index.lookup(last, punctuated=False))
+    if plan.last is not None:
+        add(index.lookup_key(plan.last, punctuated=False))
     return tuple(found)
+
+
+class _Lead(NamedTuple):
+    """One of a message's first words, as `addressed_users` reads it."""
+
+    key: str
+    """Nick key of the word without the punctuation around it."""
+    punctuated: bool
+    """'nick:' or 'nick,'."""
+    skipped: bool
+    """'and' between nicks."""
+    bare_ok: bool
+    """May stand for a nick without punctuation (no everyday word)."""
+    courtesy: bool
+    """The first word, an everyday one ('thanks bob')."""
+    ends: bool
+    """'nick:' ends the nicks a message starts with."""
+
+
+class _Plan(NamedTuple):
+    """What `addressed_users` looks up for a text, whoever is known (read once per text)."""
+
+    at_keys: tuple[str, ...]
+    lead: tuple[_Lead, ...]
+    last: str | None
+    """Nick key of the last word, when it may be a trailing nick."""
+    words: bool
+
+
+@lru_cache(maxsize=4096)  # a line is read again as the channel's recent lines are
+def _plan(text: str) -> _Plan:
+    body = text[:MAX_SCAN_CHARS]
+    at_keys = tuple(nick_key(match.group(1)) for match in _AT_NICK.finditer(body))
+    tokens = body.split()
+    courtesy = lexicon().common_words
+    lead = []
+    for position, raw in enumerate(tokens[:_LEAD_SLOTS]):
+        token = raw.lstrip(_STRIP_LEAD)
+        punctuated = token[-1:] in (":", ",") if token else False
+        bare = token.rstrip(_STRIP_TRAIL)
+        lead.append(
+            _Lead(
+                key=nick_key(bare),
+                punctuated=punctuated,
+                skipped=position > 0 and token.casefold() in ("and", "y", "&"),
+                bare_ok=punctuated or raw.startswith("@") or not _is_common(bare),
+                courtesy=position == 0 and nick_key(token) in courtesy,
+                ends=token.endswith(":"),
+            )
+        )
+    last = None
+    if len(tokens) > 1:
+        word = tokens[-1].lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
+        if not _is_common(word) and tokens[-2].casefold() not in _REFERENCE_WORDS:
+            last = nick_key(word)
+    return _Plan(at_keys, tuple(lead), last, bool(tokens))

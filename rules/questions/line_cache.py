@@ -21,7 +21,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -51,8 +50,10 @@ class Talk(list[ChatLine]):
     """A channel's recent lines, oldest first, with an index of their authors' names (as they
     were when read) and whom a new line addresses among them (read once, when needed)."""
 
+    __slots__ = ("addressed", "speakers")
+
     def __init__(self, lines: Iterable[ChatLine], speakers: NickIndex) -> None:
-        super().__init__(lines)
+        list.__init__(self, lines)
         self.speakers = speakers
         self.addressed: tuple[str, ...] | None = None
 
@@ -92,7 +93,8 @@ class Recent:
     def window(self) -> Talk:
         """The lines a read returns (the last KEEP), oldest first, with their speakers: valid
         until the lines change."""
-        return Talk(islice(self.lines, max(0, len(self.lines) - KEEP), None), self.speakers)
+        lines = self.lines
+        return Talk(lines if len(lines) <= KEEP else lines[-KEEP:], self.speakers)
 
     def copy(self) -> Recent:
         """A copy that changes on its own."""
