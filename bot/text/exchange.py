@@ -31,6 +31,7 @@ __all__ = [
     "is_follow_up_in_exchange",
     "is_own_request",
     "is_social",
+    "may_answer",
 ]
 
 BEING_HELPED = timedelta(minutes=4)
@@ -82,6 +83,13 @@ def _same_place(line: ChatLine, question: OpenQuestion) -> bool:
     return line.thread == question.thread or line.thread in (None, question.id)
 
 
+def may_answer(line: ChatLine, addressed: Sequence[str]) -> bool:
+    """Whether `find_answers` can find anything for ``line`` (addressing ``addressed``): only a
+    thread or platform reply, or a line addressing someone, answers (keep it in step)."""
+    replies = line.thread is not None or line.reply_to is not None
+    return not line.is_bot and (replies or bool(addressed))
+
+
 def find_answers(
     line: ChatLine,
     open_questions: Sequence[OpenQuestion],
@@ -101,8 +109,7 @@ def find_answers(
       since the question a message addressed to nobody else: that member evidently responded.
       Without that evidence the asker is more likely helping someone else, which answers nothing.
 
-    ``addressed``: whom ``line`` addresses (``addressed_users`` with these known users), when
-    the caller has it already.
+    ``addressed``: ``addressed_users`` of ``line`` with these known users, if known already.
     """
     if line.is_bot or not open_questions:
         return []
@@ -305,16 +312,11 @@ def is_follow_up_in_exchange(
     }
     addressed.discard(author)
     everyone = NickIndex(speakers | {line.user})
-    lately = min(window, BEING_HELPED)
+    soon = line.at - min(window, BEING_HELPED)
     for r in earlier:
         speaker = nick_key(r.user)
-        # only lines that could count are read: the author's own words when this line addresses
-        # someone, another member's when they are addressed now or spoke lately
-        if speaker == author:
-            if not addressed:
-                continue
-        elif speaker not in addressed and line.at - r.at > lately:
-            continue
+        if (not addressed) if speaker == author else (speaker not in addressed and r.at < soon):
+            continue  # cannot count: the author's words only toward whom the line addresses
         targets = {
             nick_key(n) for n in addressed_users(r.text, mentions=r.mentions, known_users=everyone)
         }

@@ -25,6 +25,7 @@ from bot.text.exchange import (
     OpenQuestion,
     find_answers,
     is_follow_up_in_exchange,
+    may_answer,
 )
 from bot.text.questions import is_thanks, lexicon, question_score, says_solved
 from rules.questions import commands, nudges, tracking
@@ -112,8 +113,13 @@ class Questions(Rule):
         recent = await tracking.recent_lines(
             session, community=community, channel=event.channel, since=horizon
         )
-        opened = await tracking.answer_candidates(
-            session, community=community, event=event, window=settings.answer_window
+        addressed = recent.addressed_by(line)
+        opened = (  # most lines answer nothing whatever is open: no query for those
+            await tracking.answer_candidates(
+                session, community=community, event=event, window=settings.answer_window
+            )
+            if may_answer(line, addressed)
+            else []
         )
         by_id = {q.id: q for q in opened}
         signals = find_answers(
@@ -122,7 +128,7 @@ class Questions(Rule):
             window=settings.answer_window,
             known_users=recent.speakers,
             recent=recent,
-            addressed=recent.addressed_by(line) if opened else None,
+            addressed=addressed,
         )
         if signals:
             helped = await tracking.recent_askers(
