@@ -219,7 +219,10 @@ def is_code_only(text: str) -> bool:
     without_fences = _FENCE.sub(" ", stripped) if "```" in stripped else stripped
     if without_fences.strip() != stripped and len(_words(prose(without_fences))) < 3:
         return True
-    body = _URL.sub(" ", without_fences).strip()
+    body = without_fences  # (a URL has '://' or 'www.')
+    if "://" in body or "." in body:
+        body = _URL.sub(" ", body)
+    body = body.strip()
     if not body:
         return True
     lines = [ln for ln in body.splitlines() if ln.strip()]
@@ -272,11 +275,13 @@ def question_score(text: str, *, is_bot: bool = False) -> float:
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(body) if c.strip()]
     while len(clauses) > 1 and is_greeting(clauses[0]):
         clauses.pop(0)  # 'hey all, is there any...': the question opens after the greeting
-    starts = [_interrogative_start(c, lex) for c in clauses[:8]]
-    if starts and starts[0]:
-        score += 0.55 * starts[0]
-    elif any(starts):
-        score += 0.4 * max(starts)
+    first = _interrogative_start(clauses[0], lex) if clauses else 0.0
+    if first:
+        score += 0.55 * first
+    else:  # (the other clauses matter only when the first opens no question)
+        starts = [_interrogative_start(c, lex) for c in clauses[1:8]]
+        if any(starts):
+            score += 0.4 * max(starts)
     if lex.help_re.search(body):
         score += 0.6
     if lex.problem_re.search(body):
