@@ -48,6 +48,8 @@ class Link:
 
 def strip_code(text: str) -> str:
     """The text without closed ``` fenced blocks and `inline code` (links there are not live)."""
+    if "`" not in text:
+        return text
     without_fences = _FENCED.sub(" ", text)
     return _INLINE.sub(" ", without_fences)
 
@@ -75,6 +77,8 @@ def _is_invite(host: str, raw: str) -> bool:
 
 def find_links(text: str) -> list[Link]:
     """Every live link in `text`, in order, ignoring code blocks and inline code."""
+    if "." not in text:
+        return []  # a link is kept only when its host has a dot, and the host is in the text
     live = strip_code(text)
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
@@ -121,6 +125,8 @@ def disallowed_links(text: str, allowlist: Iterable[str]) -> list[Link]:
 
 def has_mass_mention(text: str) -> bool:
     """`@everyone`, `@here` or `@channel` (typed or Slack-encoded) outside code."""
+    if "@" not in text and "<!" not in text:
+        return False  # what both patterns need
     live = strip_code(text)
     return bool(_SLACK_MASS.search(live) or _TEXT_MASS.search(live))
 

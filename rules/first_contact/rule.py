@@ -63,15 +63,21 @@ class FirstContact(Rule):
     priority = 10
 
     async def on_event(self, event: Event, ctx: RuleContext) -> list[Action]:
-        if event.is_bot or not isinstance(event, MessagePosted | MessageEdited):
+        if event.is_bot:
             return []
-        if isinstance(event, MessagePosted) and event.is_direct:
+        if isinstance(event, MessagePosted):
+            if event.is_direct:
+                return []
+            channel_name = event.channel_name
+        elif isinstance(event, MessageEdited):
+            channel_name = None
+        else:
             return []
-        channel_name = event.channel_name if isinstance(event, MessagePosted) else None
         settings = ctx.settings_for(event.channel, channel_name)
         assert isinstance(settings, FirstContactSettings)
-        if not settings.enabled or self._exempt(event, ctx, settings):
+        if not settings.enabled:
             return []
+        # most messages come from established members: that check first, the others after it
         member = await ctx.members.get(event.user)
         joined_at = member.joined_at if member else None
         count = member.message_count if member else 0
@@ -79,6 +85,8 @@ class FirstContact(Rule):
             return []  # was here before the bot: its message count starts at zero, not its tenure
         recently_joined = joined_at is not None and ctx.now - joined_at < settings.new_for
         if not recently_joined and count >= settings.min_messages:
+            return []
+        if self._exempt(event, ctx, settings):
             return []
         if isinstance(event, MessageEdited):
             if not settings.check_edits or await store.find_held(
