@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from bot.storage import fast_orm
 from bot.storage.fast import FastStatement, adopt, full_select
-from rules.first_contact.models import HeldMessage, RecentPost, Report
+from rules.first_contact.models import HeldMessage, Report
+from rules.first_contact.recent import channels_with_copy as channels_with_copy
+from rules.first_contact.recent import forget as forget_recent
+from rules.first_contact.recent import posts_since as posts_since
+from rules.first_contact.recent import remember_post as remember_post
 
 FORGOTTEN = "forgotten"
 _HELD_REF = re.compile(r"^[Hh]?#?(\d+)$")
@@ -99,16 +103,13 @@ async def forget_member(session: AsyncSession, community: str, user: str) -> int
         .where(HeldMessage.community == community, HeldMessage.user_id == user)
         .values(user_id=FORGOTTEN, user_name=None, text="", permalink=None, details={})
     )
-    recent = await session.execute(
-        delete(RecentPost).where(RecentPost.community == community, RecentPost.user_id == user)
-    )
-    _known(session).pop((community, user), None)
+    recent = await forget_recent(session, community, user)
     reports = await session.execute(
         update(Report)
         .where(Report.community == community, Report.reporter == user)
         .values(reporter=None, text="")
     )
-    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (held, recent, reports))
+    return recent + sum(int(getattr(r, "rowcount", 0) or 0) for r in (held, reports))
 
 
 async def hold(
@@ -155,119 +156,6 @@ async def decide(
     row.decided_by = moderator
     row.decided_at = now
     await session.flush()
-
-
-_RECENT = cast(Table, RecentPost.__table__)
-_FORGET_OLD_POSTS = FastStatement(
-    delete(_RECENT).where(
-        _RECENT.c.community == bindparam("community"),
-        _RECENT.c.user_id == bindparam("user"),
-        _RECENT.c.posted_at < bindparam("keep_since"),
-    )
-)
-_POST_COLUMNS = ("community", "user_id", "channel", "message_id", "fingerprint")
-_ADD_POST = FastStatement(
-    insert(_RECENT).values(
-        {name: bindparam(name) for name in (*_POST_COLUMNS, "significant", "posted_at")}
-    )
-)
-_USER_POSTS = FastStatement(
-    select(_RECENT.c.channel, _RECENT.c.fingerprint, _RECENT.c.significant, _RECENT.c.posted_at)
-    .where(
-        _RECENT.c.community == bindparam("community"),
-        _RECENT.c.user_id == bindparam("user"),
-        _RECENT.c.posted_at >= bindparam("since"),
-    )
-    .order_by(_RECENT.c.posted_at, _RECENT.c.id)
-)
-_EVER = datetime.min.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class _Post:
-    channel: str
-    fingerprint: str
-    significant: bool
-    posted_at: datetime
-
-
-@dataclass
-class _Posts:
-    """A new member's recent posts as this transaction knows them: complete from `floor` on."""
-
-    floor: datetime
-    posts: list[_Post]
-
-
-def _known(session: AsyncSession) -> dict[tuple[str, str], _Posts]:
-    found: Any = session.info.setdefault("first_contact.posts", {})
-    return found
-
-
-async def _posts(session: AsyncSession, community: str, user: str, since: datetime) -> list[_Post]:
-    """The member's posts since `since`: read once per transaction, then kept up to date."""
-    known = _known(session)
-    entry = known.get((community, user))
-    if entry is None or entry.floor > since:
-        params = {"community": community, "user": user, "since": since}
-        rows = await _USER_POSTS.rows(session, params)
-        entry = known[(community, user)] = _Posts(since, [_Post(*row) for row in rows])
-    return [post for post in entry.posts if post.posted_at >= since]
-
-
-async def remember_post(
-    session: AsyncSession,
-    *,
-    community: str,
-    user: str,
-    channel: str,
-    message_id: str,
-    digest: str,
-    significant: bool,
-    now: datetime,
-    keep_since: datetime,
-) -> None:
-    """Record a new member's message and drop their posts older than `keep_since`.
-
-    The database delete runs once per member and transaction; this transaction's reads go
-    through the member's post list, pruned at every call, so they never see a dropped post.
-    """
-    key = (community, user)
-    trimmed: set[tuple[str, str]] = session.info.setdefault("first_contact.trimmed", set())
-    if key not in trimmed:
-        trimmed.add(key)
-        await _FORGET_OLD_POSTS.execute(
-            session, {"community": community, "user": user, "keep_since": keep_since}
-        )
-    values = {
-        "community": community,
-        "user_id": user,
-        "channel": channel,
-        "message_id": message_id,
-        "fingerprint": digest,
-        "significant": significant,
-        "posted_at": now,
-    }
-    await _ADD_POST.execute(session, values)
-    entry = _known(session).get(key)
-    if entry is not None:
-        entry.posts = [post for post in entry.posts if post.posted_at >= keep_since]
-        if keep_since >= entry.floor:
-            entry.floor = _EVER  # everything older is dropped: the list is complete
-        entry.posts.append(_Post(channel, digest, significant, now))
-
-
-async def posts_since(session: AsyncSession, *, community: str, user: str, since: datetime) -> int:
-    """How many messages a new member posted since `since` (this one included once recorded)."""
-    return len(await _posts(session, community, user, since))
-
-
-async def channels_with_copy(
-    session: AsyncSession, *, community: str, user: str, digest: str, since: datetime
-) -> list[str]:
-    """Distinct channels where the member posted this same text since `since`."""
-    posts = await _posts(session, community, user, since)
-    return sorted({p.channel for p in posts if p.fingerprint == digest and p.significant})
 
 
 async def add_report(
