@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.actions import Action, DirectMessage, NotifyModerators, Post
 from bot.context import DueItem, RuleContext
@@ -59,30 +60,40 @@ class Welcome(Rule):
                 and event.at - before.welcomed_at < settings.rewelcome_after
             )
         )
-        row = await store.record_join(
+        if already:
+            row = await self._record_join(event, ctx, before)
+            if row.welcomed_at is not None:
+                await self._schedule_follow_up(row, ctx, settings, since=row.welcomed_at)
+            return []
+        active = await ctx.deadlines.get(BURST_KEY) is not None
+        since = event.at - settings.burst_window
+        recent = await store.joins_since(ctx.session, ctx.community, since=since)
+        if before is None or before.last_joined_at < since:
+            recent += 1  # this join, counted before it is written (one statement per join)
+        if active or recent > settings.burst_threshold:
+            await self._record_join(event, ctx, before, burst_pending=True)
+            if not active:
+                await ctx.deadlines.set(BURST_KEY, ctx.now + settings.burst_window)
+            return []
+        row = await self._record_join(
+            event, ctx, before, welcomed_at=event.at, welcome_kind="individual"
+        )
+        await self._schedule_follow_up(row, ctx, settings, since=event.at)
+        return self._greet(row, ctx, settings)
+
+    async def _record_join(
+        self, event: MemberJoined, ctx: RuleContext, before: Newcomer | None, **also: Any
+    ) -> Newcomer:
+        return await store.write_join(
             ctx.session,
+            before,
             community=ctx.community,
             user=event.user,
             name=event.user_name,
             channel=event.channel,
             at=event.at,
+            **also,
         )
-        if already:
-            if row.welcomed_at is not None:
-                await self._schedule_follow_up(row, ctx, settings, since=row.welcomed_at)
-            return []
-        active = await ctx.deadlines.get(BURST_KEY) is not None
-        recent = await store.joins_since(
-            ctx.session, ctx.community, since=event.at - settings.burst_window
-        )
-        if active or recent > settings.burst_threshold:
-            await store.change(ctx.session, row, burst_pending=True)
-            if not active:
-                await ctx.deadlines.set(BURST_KEY, ctx.now + settings.burst_window)
-            return []
-        await store.change(ctx.session, row, welcomed_at=event.at, welcome_kind="individual")
-        await self._schedule_follow_up(row, ctx, settings, since=event.at)
-        return self._greet(row, ctx, settings)
 
     def _greet(self, row: Newcomer, ctx: RuleContext, settings: WelcomeSettings) -> list[Action]:
         section = ctx.config.community
@@ -118,28 +129,30 @@ class Welcome(Rule):
         if event.thread is not None and event.thread != event.message_id:
             return  # a reply in someone else's introduction is not one's own
         row = await store.get(ctx.session, ctx.community, event.user)
+        if row is not None and row.introduced_at is not None:
+            return
+        introduction: dict[str, object] = {
+            "introduced_at": event.at,
+            "intro_channel": event.channel,
+            "intro_message_id": event.message_id,
+            "intro_excerpt": _excerpt(event.text),
+        }
         if row is None:
             member = await ctx.members.get(event.user)
             if member is None or member.joined_at is None:
                 return  # a long-standing member: not a newcomer
-            row = await store.record_join(
+            await store.write_join(  # the row and its introduction in one statement
                 ctx.session,
+                None,
                 community=ctx.community,
                 user=event.user,
                 name=event.user_name,
                 channel=None,
                 at=member.joined_at,
+                **introduction,
             )
-        if row.introduced_at is not None:
-            return
-        await store.change(
-            ctx.session,
-            row,
-            introduced_at=event.at,
-            intro_channel=event.channel,
-            intro_message_id=event.message_id,
-            intro_excerpt=_excerpt(event.text),
-        )
+        else:
+            await store.change(ctx.session, row, **introduction)
         await ctx.deadlines.cancel(store.follow_up_key(event.user))
 
     # deadlines ------------------------------------------------------------------------------
@@ -200,7 +213,7 @@ class Welcome(Rule):
 
 def _in_channel(event: MessagePosted, channel: str) -> bool:
     wanted = channel.lstrip("#")
-    return wanted in {event.channel, (event.channel_name or "").lstrip("#")}
+    return wanted == event.channel or wanted == (event.channel_name or "").lstrip("#")
 
 
 def _excerpt(text: str) -> str:

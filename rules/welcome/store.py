@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 
 from bot.storage import fast_orm
 from bot.storage.fast import FastStatement, adopt, full_select
@@ -17,6 +16,7 @@ from bot.storage.models import Deadline
 from rules.welcome.models import Newcomer
 
 RULE = "welcome"
+_IDENTITY = inspect(Newcomer).identity_key_from_primary_key
 _NEWCOMER = FastStatement(
     full_select(Newcomer).where(
         Newcomer.community == bindparam("community"), Newcomer.user_id == bindparam("user")
@@ -88,7 +88,7 @@ def follow_up_key(user: str) -> str:
 
 async def get(session: AsyncSession, community: str, user: str) -> Newcomer | None:
     """The member's welcome record (the session's own copy when it has one)."""
-    held = session.sync_session.identity_map.get(identity_key(Newcomer, (community, user)))
+    held = session.sync_session.identity_map.get(_IDENTITY((community, user)))
     if isinstance(held, Newcomer):
         return held
     rows = await _NEWCOMER.rows(session, {"community": community, "user": user})
@@ -103,10 +103,30 @@ async def record_join(
     name: str | None,
     channel: str | None,
     at: datetime,
+    **also: Any,
 ) -> Newcomer:
     """Create or update a member's row for a join at `at`."""
     row = await get(session, community, user)
+    return await write_join(
+        session, row, community=community, user=user, name=name, channel=channel, at=at, **also
+    )
+
+
+async def write_join(
+    session: AsyncSession,
+    row: Newcomer | None,
+    *,
+    community: str,
+    user: str,
+    name: str | None,
+    channel: str | None,
+    at: datetime,
+    **also: Any,
+) -> Newcomer:
+    """`record_join` for a member whose row (`row`, or None) this transaction just read with
+    `get`; the columns in `also` (how they were welcomed) go in the same statement."""
     if row is None:
+        values = {"burst_pending": False, **also}
         row = Newcomer(
             community=community,
             user_id=user,
@@ -114,7 +134,7 @@ async def record_join(
             joined_at=at,
             last_joined_at=at,
             join_channel=channel,
-            burst_pending=False,
+            **values,
         )
         await fast_orm.insert(session, row)
     else:
@@ -125,6 +145,7 @@ async def record_join(
             left_at=None,
             name=name or row.name,
             join_channel=channel or row.join_channel,
+            **also,
         )
     return row
 
