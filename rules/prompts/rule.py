@@ -45,9 +45,10 @@ class Prompts(Rule):
         return []
 
     async def _count_reply(self, event: MessagePosted, ctx: RuleContext) -> None:
-        if event.is_direct:
-            return
-        for root in dict.fromkeys(r for r in (event.thread, event.reply_to) if r):
+        thread, reply_to = event.thread, event.reply_to
+        if event.is_direct or not (thread or reply_to):
+            return  # most messages are neither in a thread nor replies
+        for root in dict.fromkeys(r for r in (thread, reply_to) if r):
             post = await store.post_for_message(ctx.session, ctx.community, root)
             if post is not None:
                 await store.count_reply(ctx.session, post, user=event.user, at=event.at)
