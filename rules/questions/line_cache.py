@@ -269,10 +269,12 @@ async def _bump_versions(session: AsyncSession) -> None:
 
     def publish() -> None:
         for community, version in tx.bumped.items():
-            held.forget(community)
             held.versions[community] = version
             if tx.read.get(community) != version - 1 or community in tx.everything:
-                continue  # someone else changed them too, or they changed in place: no copy
+                held.forget(community)  # someone else changed them too, or in place: no copy
+                continue
+            # only this transaction changed them, by adding lines: copies of the channels it
+            # did not touch stay valid at the new version; the ones it read are replaced
             for place, recent in cache.items():
                 if place[0] == community:
                     held.places[place] = recent.kept()

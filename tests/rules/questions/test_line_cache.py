@@ -139,3 +139,14 @@ async def test_copies_keep_only_the_lines_a_read_can_return(database: Database) 
     assert ids == [e.message_id for e in many][-queries.RECENT_LIMIT :]
     held = line_cache._BY_DATABASE[database.engine.sync_engine]
     assert all(len(recent.lines) <= line_cache.KEEP for recent in held.places.values())
+
+
+async def test_a_batch_in_one_channel_keeps_the_copies_of_the_others(
+    database: Database, reads: list[str]
+) -> None:
+    await _remember(database, _posted("m1", "alice", 0), _posted("m2", "bob", 1, "C2"))
+    assert reads == ["C1", "C2"]
+    await _remember(database, _posted("m3", "carol", 2))  # only C1 this time
+    assert await _ids(database, channel="C2") == ["m2"]
+    assert await _ids(database) == ["m1", "m3"]
+    assert reads == ["C1", "C2"]  # neither channel was read again
