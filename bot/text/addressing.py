@@ -203,8 +203,9 @@ def _unique(keys: _Keys) -> str | None:
     return keys if isinstance(keys, str) else None
 
 
-def _one_deleted(key: str) -> set[str]:
-    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+@lru_cache(maxsize=8192)  # the same nicks and words come back, message after message
+def _one_deleted(key: str) -> frozenset[str]:
+    return frozenset(key[:i] + key[i + 1 :] for i in range(len(key)))
 
 
 @lru_cache(maxsize=256)

@@ -144,10 +144,14 @@ class Questions(Rule):
                 await tracking.mark_answered(
                     ctx, row, by=signal.answered_by, kind=signal.kind, at=event.at
                 )
-        asks = question_score(event.text) >= settings.min_score
+        says = bool(is_thanks(line.text) or says_solved(line.text) or WITHDRAW_RE.search(line.text))
+        # whether it asks matters to a thanks / "solved" / withdrawal, and to a line that may
+        # open a question: neither an answer nor a reply in a thread (those open nothing)
+        opening = not signals and event.thread in (None, event.message_id)
+        asks = (says or opening) and question_score(event.text) >= settings.min_score
         # the asker's own live questions matter only to a thanks / "solved" / withdrawal (those
         # in the line's place) or to a question (the open ones it could fold into: merge_window)
-        actions = [] if asks else await self._asker_signals(ctx, event, line, settings)
+        actions = await self._asker_signals(ctx, event, line, settings) if says and not asks else []
         mine = (
             await tracking.askers_live(
                 session,
@@ -157,7 +161,7 @@ class Questions(Rule):
                 since=event.at - min(settings.merge_window, settings.solved_window),
                 only_open=True,
             )
-            if asks and not signals
+            if asks and opening
             else []
         )
         if not signals and await self._opens(ctx, event, line, mine, recent, settings, asks=asks):
@@ -169,8 +173,6 @@ class Questions(Rule):
         self, ctx: RuleContext, event: MessagePosted, line: ChatLine, settings: QuestionSettings
     ) -> list[Action]:
         """The asker says it is solved, thanks someone, or withdraws the question."""
-        if not (is_thanks(line.text) or says_solved(line.text) or WITHDRAW_RE.search(line.text)):
-            return []  # (most messages: no query)
         mine = await tracking.askers_live_here(
             ctx.session,
             community=ctx.community,

@@ -79,3 +79,11 @@ async def test_an_answered_question_takes_in_no_follow_up_question(h: Harness) -
     assert (await question(h, first.message_id)).state == "answered"
     await h.message("alice", "how do I format a partition as ext4?")
     assert len(await questions(h)) == 2
+
+
+async def test_a_question_replied_in_a_thread_opens_nothing(h: Harness) -> None:
+    first = await h.message("alice", "how do I mount a usb disk?")
+    await h.message("bob", "how do I list usb devices?", thread=first.message_id)
+    await h.message("alice", "is it an ntfs disk? nevermind, found it", thread=first.message_id)
+    assert [row.message_id for row in await questions(h)] == [first.message_id]
+    assert (await question(h, first.message_id)).state == "answered"  # bob's reply
