@@ -4,7 +4,6 @@ withdrawal is about, and which earlier question a new one folds into."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from tests.rules.questions.qhelpers import make, question, questions
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await make(f"sqlite:///{tmp_path / 'q.db'}")
+async def h(database_url: str) -> AsyncIterator[Harness]:
+    harness = await make(database_url)  # both backends: the thread lookups are a UNION
     yield harness
     await harness.close()
 
