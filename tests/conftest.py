@@ -54,6 +54,19 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def postgres_database() -> AsyncIterator[Database]:
+    """A fresh, migrated PostgreSQL database, for PostgreSQL-only tests (skipped without one)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("CIRCLEBOT_TEST_POSTGRES_URL is not set")
+    await reset_postgres(url)
+    db = Database(url)
+    await db.upgrade()
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
 async def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite file URL (for tests that need no PostgreSQL variant)."""
     return f"sqlite:///{tmp_path / 'circle.db'}"

@@ -46,11 +46,9 @@ def _row(key: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def pg(database: Database) -> Database:
-    """`database` when it is PostgreSQL."""
-    if not database.is_postgres:
-        pytest.skip("PostgreSQL only")
-    return database
+def pg(postgres_database: Database) -> Database:
+    """The PostgreSQL test database (these tests have no SQLite variant)."""
+    return postgres_database
 
 
 async def _keys(database: Database) -> list[str]:
