@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.storage.db import Database
+from bot.storage.db import WAL_CHECKPOINT_PAGES, Database
 
 
 async def _synchronous(database: Database) -> int:
@@ -23,3 +23,13 @@ async def test_the_bot_database_is_durable_and_a_scratch_one_is_not(tmp_path: Pa
     finally:
         await durable.dispose()
         await scratch.dispose()
+
+
+async def test_the_wal_is_checkpointed_every_few_tens_of_megabytes(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'circle.db'}")
+    try:
+        async with database.session() as session:
+            pages = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one()
+        assert pages == WAL_CHECKPOINT_PAGES
+    finally:
+        await database.dispose()
