@@ -4,7 +4,8 @@ Usage: ``.venv/bin/python benchmarks/core_throughput.py [--events N] [--database
 
 Feeds the synthetic community (``benchmarks/synthetic.py``) to ``Engine.handle_batch`` in batches
 (one transaction each; the simulated clock follows each event), with the replay adapter (it
-sends nothing); the outbox is drained every ten batches and deadlines are swept as they fall due.
+sends nothing); the outbox is drained every ten batches and deadlines are swept as they fall due;
+the inbox forgets keys older than a week, hourly in simulated time, as the runtime does.
 Default database: a fresh SQLite file in a temporary directory. Prints events/s and peak RSS.
 The target is compared with the engine's own time (handling, sweeps, sends); the wall rate,
 which also pays for generating and parsing the synthetic events, is printed next to it.
@@ -110,6 +111,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
         if batches % 10 == 0:
             await engine.sweep(send=False)
             await engine.outbox.drain()
+            await engine.prune_inbox()  # hourly in simulated time, as the runtime's ticker
         figures.other_seconds += time.perf_counter() - t1
 
     try:

@@ -141,6 +141,7 @@ class Replayer:
             if progress is not None:
                 progress.update(pending[consumed - 1][0], self.events)
             del pending[:consumed]
+            await self.engine.prune_inbox()  # as the runtime does, hourly in replayed time
             self._undrained += consumed
             if self._undrained >= DRAIN_EVERY:
                 self._undrained = 0

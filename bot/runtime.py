@@ -175,19 +175,15 @@ class PlatformRuntime:
         return 0
 
     async def _ticker(self) -> None:
-        pruned_at = self.engine.clock.now()
-        refreshed_at = pruned_at
+        refreshed_at = self.engine.clock.now()
         while not self.stopping.is_set():
             await _quietly(self.engine.sweep)
             await _quietly(self.engine.outbox.drain)
+            await _quietly(self.engine.prune_inbox)  # hourly, by itself
             now = self.engine.clock.now()
             if now - refreshed_at > timedelta(minutes=1):
                 await _quietly(self.jobs.refresh)
                 refreshed_at = now
-            if now - pruned_at > timedelta(hours=1):
-                async with self.engine.database.session() as session:
-                    await repos.prune_inbox(session, now - timedelta(days=7))
-                pruned_at = now
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=1.0)
 

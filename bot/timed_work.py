@@ -1,4 +1,4 @@
-"""Timed work of the engine: due deadlines (the sweep) and scheduled job fires."""
+"""Timed work of the engine: due deadlines (the sweep), scheduled job fires, inbox upkeep."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ class DeadlineFailed(Exception):
         self.deadline_id = deadline_id
 
 
+INBOX_KEEP = timedelta(days=7)
+"""Event keys are remembered this long: platforms redeliver within minutes, or on reconnect."""
+INBOX_PRUNE_EVERY = timedelta(hours=1)
+"""Older keys are deleted at most this often (engine time: the runtime, replay, benchmarks)."""
+
+
 class TimedWork:
     """The sweep of due deadlines and the run of one job fire (mixed into `Engine`)."""
 
@@ -57,6 +63,20 @@ class TimedWork:
     # provided by Engine
     capabilities: Callable[[str], Capabilities]
     _context: Callable[[AsyncSession, Rule, str, datetime, Capabilities], RuleContext]
+    _inbox_pruned_at: datetime | None = None
+
+    # the inbox -------------------------------------------------------------------------------
+
+    async def prune_inbox(self) -> int:
+        """Forget event keys older than INBOX_KEEP, at most once per INBOX_PRUNE_EVERY; returns
+        how many were deleted. Keeps the inbox (and each event's insert into it) small."""
+        now = self.clock.now()
+        last = self._inbox_pruned_at
+        if last is not None and last <= now < last + INBOX_PRUNE_EVERY:
+            return 0
+        self._inbox_pruned_at = now
+        async with self.database.session() as session:
+            return await repos.prune_inbox(session, now - INBOX_KEEP)
 
     # deadlines ------------------------------------------------------------------------------
 
