@@ -40,6 +40,7 @@ from time import monotonic, perf_counter
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Action, ActionResult, NotifyModerators, action_from_json
 from bot.adapter import Adapter, PermanentError, TransientError, split_community
@@ -126,6 +127,7 @@ class OutboxSender:
         self._drainer: asyncio.Task[None] | None = None
         self._again = False
         self._by_kind: dict[str, tuple[Any, Any]] = {}
+        self._marks: AsyncSession | None = None
 
     def kick(self) -> None:
         """Drain in a background task (platform mode): the caller never waits on a send backlog."""
@@ -153,20 +155,24 @@ class OutboxSender:
     async def drain(self, *, limit: int = 200) -> int:
         """Send every due pending action (in batches); returns how many were sent."""
         sent = 0
-        async with self._lock:
-            while True:
-                batch = await self._claim(limit)
-                if not batch:
-                    return sent
-                lost: set[int] = set()
-                for index, row in enumerate(batch):
-                    if row.id in lost:
-                        continue
-                    if not self._fresh(row):
-                        lost |= await self._renew(batch[index:])
+        async with self._lock, self.database.sessions() as marks:
+            self._marks = marks  # one session for this drain's marks, a transaction each
+            try:
+                while True:
+                    batch = await self._claim(limit)
+                    if not batch:
+                        return sent
+                    lost: set[int] = set()
+                    for index, row in enumerate(batch):
                         if row.id in lost:
                             continue
-                    sent += await self._send_one(row)
+                        if not self._fresh(row):
+                            lost |= await self._renew(batch[index:])
+                            if row.id in lost:
+                                continue
+                        sent += await self._send_one(row)
+            finally:
+                self._marks = None
 
     async def depth(self) -> int:
         """Actions waiting to be sent (every replica's)."""
@@ -306,9 +312,17 @@ class OutboxSender:
         await self._write(FAILED, {**params, "error": error[:2000]})
 
     async def _write(self, statement: FastStatement, params: Mapping[str, Any]) -> int:
-        """Run one write in its own transaction; returns the rows it changed."""
-        async with self.database.session() as session:
-            return await statement.execute(session, params)
+        """Run one write in its own transaction; returns the rows it changed.
+
+        During a drain the transactions share one session (fast statements only: nothing of
+        one transaction is kept for the next), which halves what a mark costs around SQLite.
+        """
+        marks = self._marks
+        if marks is None:
+            async with self.database.session() as session:
+                return await statement.execute(session, params)
+        async with marks.begin():
+            return await statement.execute(marks, params)
 
     async def _tell_moderators_once(self, community: str, exc: PermanentError) -> None:
         notice = NotifyModerators(
