@@ -26,14 +26,22 @@ _N = cast(Table, QuestionNudge.__table__).c
 _IDS = bindparam("ids", type_=ARRAY(Integer))
 _QUESTIONS = FastStatement(full_select(Question).where(_Q.id == any_(_IDS)))
 _NUDGED = FastStatement(select(_N.question_id, _N.level).where(_N.question_id == any_(_IDS)))
-_LAST_HELPERS = FastStatement(
-    select(_N.channel, func.max(_N.at))
-    .where(
-        _N.community == bindparam("community"),
-        _N.level == bindparam("level"),
-        _N.channel == any_(bindparam("channels", type_=ARRAY(String))),
+_CHANNELS = (
+    func.unnest(bindparam("channels", type_=ARRAY(String)))
+    .table_valued("channel")
+    .render_derived(name="c")
+)
+_LAST_HELPERS = FastStatement(  # one backward index lookup per channel, not a GROUP BY scan
+    select(
+        _CHANNELS.c.channel,
+        select(func.max(_N.at))
+        .where(
+            _N.community == bindparam("community"),
+            _N.channel == _CHANNELS.c.channel,
+            _N.level == bindparam("level"),
+        )
+        .scalar_subquery(),
     )
-    .group_by(_N.channel)
 )
 _KNOWN = "questions.nudged"
 _LADDER_KINDS = ("q", "invite")
