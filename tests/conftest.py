@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import Session, UOWTransaction
 
 from bot.storage.db import Database, normalize_url
 from tests.harness import Harness, postgres_url
@@ -78,3 +79,17 @@ async def harness(sqlite_url: str) -> AsyncIterator[Harness]:
     h = await Harness.create(sqlite_url)
     yield h
     await h.close()
+
+
+@pytest.fixture
+def flushed() -> Iterator[list[str]]:
+    """Class names of the objects each ORM flush writes, while the test runs ("?" for none)."""
+    seen: list[str] = []
+
+    def record(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+        objects = [*session.new, *session.dirty, *session.deleted]
+        seen.extend(type(obj).__name__ for obj in objects) if objects else seen.append("?")
+
+    event.listen(Session, "before_flush", record)
+    yield seen
+    event.remove(Session, "before_flush", record)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from sqlalchemy import func, select
 from bot.storage import repos
 from bot.storage.db import Database
 from bot.storage.models import Deadline, InboxEntry, OutboxEntry
-from tests.conftest import reset_postgres
-from tests.harness import postgres_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -38,15 +35,9 @@ WAIT_SECONDS = 150  # generous: CI machines may be busy; the figures are printed
 
 
 @pytest.fixture
-async def database() -> AsyncIterator[Database]:
-    url = postgres_url()
-    if url is None:
-        pytest.skip("CIRCLEBOT_TEST_POSTGRES_URL is not set")
-    await reset_postgres(url)
-    db = Database(url)
-    await db.upgrade()
-    yield db
-    await db.dispose()
+def database(postgres_database: Database) -> Database:
+    """These tests run on PostgreSQL only (several processes share the database)."""
+    return postgres_database
 
 
 async def seed(db: Database) -> None:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import select
 
 from bot.actions import DirectMessage, Hide, Post
 from rules.first_contact.models import HeldMessage
 from tests.rules.first_contact.conftest import MakeHarness
-
-
-@pytest.fixture
-def flushed() -> Iterator[list[str]]:
-    """Class names of the objects each ORM flush writes, while the test runs."""
-    seen: list[str] = []
-
-    def record(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-        objects = [*session.new, *session.dirty, *session.deleted]
-        seen.extend(type(obj).__name__ for obj in objects) if objects else seen.append("?")
-
-    event.listen(Session, "before_flush", record)
-    yield seen
-    event.remove(Session, "before_flush", record)
 
 
 async def test_holds_hides_edits_and_follow_ups_flush_nothing(
