@@ -67,6 +67,13 @@ async def update(session: AsyncSession, obj: object, **values: Any) -> int:
     return changed
 
 
+async def save(session: AsyncSession, obj: object, **values: Any) -> int:
+    """`update` with only the values that differ from `obj`'s (no statement when none do):
+    what the unit of work would have written at the next flush."""
+    changed = {name: value for name, value in values.items() if getattr(obj, name) != value}
+    return await update(session, obj, **changed) if changed else 0
+
+
 def _insert_statement(table: Table, names: tuple[str, ...]) -> FastStatement:
     found = _INSERTS.get((table, names))
     if found is None:

@@ -119,9 +119,7 @@ async def save(session: AsyncSession, row: Question, **values: Any) -> None:
     What the unit of work would write at the next flush (changed columns only, nothing when
     nothing changed), without the flush: the row stays clean (bot/storage/fast_orm.py).
     """
-    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
-    if changed:
-        await fast_orm.update(session, row, **changed)
+    await fast_orm.save(session, row, **values)
 
 
 async def get_question(session: AsyncSession, community: str, ref: int) -> Question | None:

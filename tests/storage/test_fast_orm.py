@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
-from bot.storage.fast_orm import insert, update
+from bot.storage.fast_orm import insert, save, update
 from rules.questions.models import ANSWERED, OPEN, Question
 
 AT = datetime(2026, 3, 1, 9, 30, 15, 250, tzinfo=UTC)
@@ -123,3 +123,16 @@ async def test_a_rollback_writes_nothing(database: Database) -> None:
             raise RuntimeError("rule failed")
     async with database.session() as session:
         assert (await session.execute(select(Question))).scalars().all() == []
+
+
+async def test_save_writes_only_what_differs(database: Database) -> None:
+    async with database.session() as session:
+        row = _question()
+        await insert(session, row)
+        assert await save(session, row, state=OPEN, text=row.text) == 0  # nothing differs
+        assert await save(session, row, state=ANSWERED, text=row.text) == 1
+        assert row.state == ANSWERED and session.sync_session._is_clean()
+        ident = row.id
+    async with database.session() as session:
+        stored = await session.get(Question, ident)
+        assert stored is not None and stored.state == ANSWERED
