@@ -15,7 +15,10 @@ class HeldMessage(Base):
     """A message held for review, with its full content: never lost, whatever is decided."""
 
     __tablename__ = "first_contact_held"
-    __table_args__ = (Index("ix_first_contact_held_queue", "community", "status", "id"),)
+    __table_args__ = (
+        Index("ix_first_contact_held_queue", "community", "status", "id"),
+        Index("ix_first_contact_held_user", "community", "user_id", "held_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     community: Mapped[str] = mapped_column(String(128))

@@ -41,6 +41,7 @@ class Question(Base):
         Index("ix_questions_state", "community", "state", "asked_at"),
         Index("ix_questions_place", "community", "channel", "asked_at"),
         Index("ix_questions_thread", "community", "thread"),
+        Index("ix_questions_asker", "community", "channel", "asker", "asked_at"),
         Index("ix_questions_answerer", "community", "channel", "answered_by", "answered_at"),
         Index("ix_questions_state_channel", "community", "state", "channel", "asked_at", "id"),
         Index(
