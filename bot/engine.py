@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,8 @@ __all__ = ["DEADLINE_GROUP", "Engine", "RuleFailed", "job_claim_id"]
 
 MAX_CONFLICT_RETRIES = 5
 CUT_CHUNK = 64  # inbox keys recorded at a time when a batch may be cut
+Between = Callable[[AsyncSession, Event, Event], Awaitable[None]]
+"""Work done in a batch's transaction between two events (replay: deadlines due by then)."""
 
 
 class RuleFailed(Exception):
@@ -124,19 +126,24 @@ class Engine(TimedWork):
         send: bool = True,
         advance: Callable[[datetime], object] | None = None,
         cut: Callable[[Event, Event], bool] | None = None,
+        between: Between | None = None,
     ) -> tuple[int, int]:
         """Like `handle_batch`, but stops where `cut(previous, event)` is true (replay).
 
         `cut` is asked before each event but the first, inside the transaction (so it sees what
         the events before did, e.g. a deadline set); the events from there on are left
-        unhandled and unrecorded. Returns (events consumed, of them new).
+        unhandled and unrecorded. Where it does not cut, `between(session, previous, event)`
+        may do work in the transaction first (replay runs the deadlines due by then). Returns
+        (events consumed, of them new).
         """
         skipped: set[str] = set()
         conflicts = 0
         started = time.perf_counter()
         while True:
             try:
-                consumed, count = await self._handle_in_transaction(events, skipped, advance, cut)
+                consumed, count = await self._handle_in_transaction(
+                    events, skipped, advance, cut, between
+                )
                 break
             except RuleFailed as failure:
                 log.exception("rule %s failed; the event is handled without it", failure.rule)
@@ -163,6 +170,7 @@ class Engine(TimedWork):
         skipped: set[str],
         advance: Callable[[datetime], object] | None,
         cut: Callable[[Event, Event], bool] | None = None,
+        between: Between | None = None,
     ) -> tuple[int, int]:
         new = 0
         fresh: set[str] = set()
@@ -177,6 +185,8 @@ class Engine(TimedWork):
                         await repos.forget_seen(session, fresh)
                     consumed = index
                     break
+                if index and between is not None:
+                    await between(session, events[index - 1], event)
                 if index % chunk == 0:
                     keys = [e.dedup_key for e in events[index : index + chunk]]
                     fresh |= await repos.first_time_seen_many(session, keys, self.clock.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import os
 import sys
 import tempfile
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Action, ActionResult, Post, Reply
 from bot.adapter import Capabilities
@@ -26,7 +29,11 @@ from bot.settings import ProcessSettings
 from bot.simulation import Simulation
 from bot.storage import repos
 from bot.storage.db import Database
+from bot.storage.hooks import after_commit
 from bot.storage.repos import Deadlines
+from bot.timed_work import DeadlineFailed
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BadLine", "Replayer", "command", "parse_event", "read_events", "replay"]
 
@@ -69,12 +76,15 @@ class ReplayClock(SimulatedClock):
 class Replayer:
     """Feeds events to the engine in time order, letting deadlines and jobs fire in between.
 
-    A batch spans timestamps and is cut before the first event that comes at or after the
-    earliest pending moment (a deadline, or a job fire), so what falls due between two events
-    runs before the later one exactly as if the events came one at a time. The earliest
+    A batch spans timestamps. Deadlines that fall due between two of its events run inside
+    its transaction, before the later event, each at its own time; the batch is cut before
+    an event that comes at or after a job fire (jobs run on their own, after the outbox is
+    sent), so everything runs exactly as if the events came one at a time. The earliest
     deadline is tracked in memory: lowered by every `Deadlines.set` (an observer in each
     session's info) and read again from the database after time moved past it; a cancelled
-    deadline only costs one query at the cut it causes.
+    deadline only costs one query. Should a deadline's rule fail inside a batch, the batch is
+    handled again cutting before each due deadline, which runs them in the sweep's own
+    transactions (the failing one is left for its lease, as the runtime would).
     """
 
     def __init__(self, *, database: Database, config: CircleConfig, start: datetime) -> None:
@@ -93,24 +103,48 @@ class Replayer:
         self._fire: datetime | None = None  # the next job fire
         self._floor = start
         self._undrained = 0
+        self._inside: tuple[AsyncSession, datetime | None] | None = None
+        """The earliest deadline as read in a batch's transaction (valid in that session)."""
+        self._cutting = False  # cut before due deadlines (after one failed inside a batch)
         database.sessions.configure(info={Deadlines.OBSERVER: self._deadline_set})
 
     def _deadline_set(self, due_at: datetime) -> None:
         due_at = ensure_utc(due_at)
         if self._deadline is None or due_at < self._deadline:
             self._deadline = due_at
-
-    def _due_by(self, moment: datetime) -> bool:
-        """Whether a deadline or job fire may be due at `moment` (never a false no)."""
-        if self._deadline is not None and self._deadline <= moment:
-            return True
-        return self._fire is not None and self._fire <= moment
+        if self._inside is not None:
+            session, inside = self._inside
+            if inside is None or due_at < inside:
+                self._inside = (session, due_at)
 
     def _cut(self, previous: Event, event: Event) -> bool:
-        """End the batch before `event` when time must be advanced (or a community met)."""
+        """End the batch before `event` when a job must fire first (or a community is met)."""
         if event.community not in self.communities or event.at < previous.at:
             return True  # a new community is registered first; a step back restarts the batch
-        return event.at > max(previous.at, self._floor) and self._due_by(event.at)
+        if event.at <= max(previous.at, self._floor):
+            return False
+        if self._fire is not None and self._fire <= event.at:
+            return True
+        return self._cutting and self._deadline is not None and self._deadline <= event.at
+
+    async def _between(self, session: AsyncSession, previous: Event, event: Event) -> None:
+        """Run the deadlines due by `event` in the batch's transaction, before it."""
+        if self._cutting or event.at <= max(previous.at, self._floor):
+            return
+        inside = self._inside if self._inside is not None and self._inside[0] is session else None
+        earliest = inside[1] if inside is not None else self._deadline
+        if earliest is None or earliest > event.at:
+            return
+        self._inside = (session, earliest)
+        left = await self.engine.run_due_inside(session, event.at, self._follow)
+        self._inside = (session, left)
+        after_commit(session, "replay.earliest_deadline", self._committed)
+
+    def _committed(self) -> None:
+        """The batch committed: its last reading of the earliest deadline holds from now on."""
+        if self._inside is not None:
+            self._deadline = self._inside[1]
+            self._inside = None
 
     def _follow(self, moment: datetime) -> None:
         self.clock.follow(moment, self._floor)
@@ -131,9 +165,7 @@ class Replayer:
             await self._enter(pending[0][1])
             self._floor = self.clock.now()
             batch = [event for _, event in pending]
-            consumed, _ = await self.engine.handle_prefix(
-                batch, send=False, advance=self._follow, cut=self._cut
-            )
+            consumed = await self._handle(batch)
             latest = max(event.at for event in batch[:consumed])
             self.last_at = latest if self.last_at is None else max(self.last_at, latest)
             self.events += consumed
@@ -149,6 +181,27 @@ class Replayer:
         await self.engine.outbox.drain()
         if progress is not None:
             progress.update(progress.total, self.events, final=True)
+
+    async def _handle(self, batch: list[Event]) -> int:
+        """Handle a prefix of `batch` in one transaction; returns how many events it took."""
+        self._inside = None
+        try:
+            consumed, _ = await self.engine.handle_prefix(
+                batch, send=False, advance=self._follow, cut=self._cut, between=self._between
+            )
+            return consumed
+        except DeadlineFailed:
+            log.info("a deadline failed inside a replay batch: handling it again, cutting")
+            self._inside = None
+            self.clock.follow(self._floor, self._floor)
+            self._cutting = True
+            try:
+                consumed, _ = await self.engine.handle_prefix(
+                    batch, send=False, advance=self._follow, cut=self._cut
+                )
+            finally:
+                self._cutting = False
+            return consumed
 
     async def _enter(self, event: Event) -> None:
         if event.community not in self.communities:

@@ -121,12 +121,7 @@ class TimedWork:
                     if not await runs_inline(session):  # a round trip per statement
                         session.info[repos.Deadlines.DEFER_SETS] = True
                     rows = await repos.take_claimed_deadlines(session, todo, replica=self.replica)
-                    await self._prepare_deadlines(session, rows)
-                    outgoing: Outgoing = []
-                    ran = 0
-                    for row in rows:
-                        ran += await self._run_deadline(session, row, outgoing)
-                    await enqueue_many(session, outgoing)  # one statement for the group
+                    ran = await self._run_taken(session, rows)
                 return ran
             except DeadlineFailed as failure:
                 log.exception("rule %s failed on deadline %s (retried later)", *failure.args)
@@ -137,6 +132,44 @@ class TimedWork:
                     log.info("retrying deadlines after a database conflict: %s", exc.orig)
                     continue
                 raise DatabaseUnavailable(explain(exc, self.database.url)) from exc
+
+    async def _run_taken(self, session: AsyncSession, rows: Sequence[repos.DueDeadline]) -> int:
+        """Run taken deadlines in `session`, storing their actions with one statement."""
+        await self._prepare_deadlines(session, rows)
+        outgoing: Outgoing = []
+        ran = 0
+        for row in rows:
+            ran += await self._run_deadline(session, row, outgoing)
+        await enqueue_many(session, outgoing)
+        return ran
+
+    async def run_due_inside(
+        self, session: AsyncSession, until: datetime, advance: Callable[[datetime], object]
+    ) -> datetime | None:
+        """Run the deadlines due up to `until` in the caller's transaction, each at its own
+        time (`advance` moves a simulated clock there); returns the earliest deadline left.
+
+        For replay, which owns its database: claiming and running in one transaction spares
+        the sweep's own transactions. A deadline claimed elsewhere (a failed one waiting for
+        its lease) is left, and returned as the earliest; DeadlineFailed propagates.
+        """
+        while True:
+            due_at = await repos.next_deadline_at(session)
+            if due_at is None or due_at > until:
+                return due_at
+            if due_at > self.clock.now():
+                advance(due_at)
+            ids = await repos.claim_due_deadlines(
+                session,
+                now=self.clock.now(),
+                replica=self.replica,
+                lease=self.deadline_lease,
+                limit=500,
+            )
+            if not ids:
+                return due_at
+            rows = await repos.take_claimed_deadlines(session, ids, replica=self.replica)
+            await self._run_taken(session, rows)
 
     async def _prepare_deadlines(
         self, session: AsyncSession, rows: Sequence[repos.DueDeadline]

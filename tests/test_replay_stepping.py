@@ -1,10 +1,11 @@
-"""Replay batches spanning timestamps: cut where a deadline falls due; same report as one by one."""
+"""Replay batches span timestamps: deadlines due between events run inside the batch."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -14,13 +15,15 @@ import pytest
 import yaml
 
 from bot import replay as replay_module
+from bot.actions import Action, Post
 from bot.circle_config import CircleConfig
 from bot.clock import SimulatedClock
+from bot.context import DueItem, RuleContext
 from bot.engine import Engine
 from bot.events import Event, MessagePosted
 from bot.replay import Replayer, replay
 from bot.replay_report import write_report
-from bot.rule import RuleRegistry, default_registry
+from bot.rule import Rule, RuleRegistry, default_registry
 from bot.storage.db import Database
 from rules.questions import Questions
 
@@ -83,8 +86,8 @@ async def test_a_deadline_set_inside_a_batch_fires_before_the_later_event(tmp_pa
     assert question["answered_by"] == "erin"
     assert question["answered_at"] == (START + timedelta(minutes=10)).isoformat()
     assert report["actions"][0]["at"] == (START + timedelta(minutes=5)).isoformat()
-    # four timestamps went in one batch, cut before the reply: two batches, not five
-    assert (replayer.events, replayer.batches) == (5, 2)
+    # five timestamps went in one batch: the deadline ran inside it, before the reply
+    assert (replayer.events, replayer.batches) == (5, 1)
 
 
 EDGE_CASES = [
@@ -185,3 +188,45 @@ async def test_handle_prefix_stops_at_the_cut_and_the_rest_is_not_taken_as_seen(
         assert await engine.handle_batch(events, send=False) == 0
     finally:
         await database.dispose()
+
+
+class Remind(Rule):
+    """Reminds of a message starting with `remind` five minutes on; `bad` reminders raise."""
+
+    name = "remind"
+    handles = (MessagePosted,)
+
+    async def on_event(self, event: Event, ctx: RuleContext) -> list[Action]:
+        assert isinstance(event, MessagePosted)
+        if event.text.startswith("remind"):
+            await ctx.deadlines.set(event.text, ctx.now + timedelta(minutes=5))
+        return []
+
+    async def on_due(self, item: DueItem, ctx: RuleContext) -> list[Action]:
+        if "bad" in item.key:
+            raise RuntimeError("this reminder's rule is broken on purpose")
+        return [Post(community=item.community, channel="#help", text=f"{item.key} {ctx.now}")]
+
+
+async def test_a_deadline_failing_inside_a_batch_leaves_the_same_report_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [line(0, id="r1", user="alice", text="remind one")]
+    lines += [line(1, id="r2", user="bob", text="remind bad")]
+    lines += [line(2, id="r3", user="carol", text="remind three")]
+    lines += [line(3 + n, id=f"c{n}", user="dave", text=f"chat {n}") for n in range(30)]
+    config = CircleConfig({}, RuleRegistry([Questions, Remind]), source="test")
+    with caplog.at_level(logging.INFO, logger="bot.replay"):
+        spanning, one_by_one, replayer = await per_event_and_spanning(
+            tmp_path, monkeypatch, lines, config, None
+        )
+    assert "a deadline failed inside a replay batch" in caplog.text
+    assert spanning == one_by_one
+    texts = [action["action"]["text"] for action in spanning["actions"]]
+    # the good reminders were sent at their own times; the broken one is still retried later
+    assert texts == [
+        f"remind one {START + timedelta(minutes=5)}",
+        f"remind three {START + timedelta(minutes=7)}",
+    ]
+    # (the broken one fails again whenever its lease runs out, each time in a cutting batch)
+    assert replayer.events == len(lines)
