@@ -187,17 +187,26 @@ def _as_sqlalchemy(error: sqlite3.Error, compiled: _Compiled, params: Any) -> Ex
     )
 
 
+_STORED_LENGTH = len("2026-01-01 00:00:00.000000")
+
+
 def _sqlite_datetime_in(value: datetime | None) -> str | None:
     """UTCDateTime on SQLite, as SQLAlchemy stores it ('YYYY-MM-DD HH:MM:SS.ffffff', UTC)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:_STORED_LENGTH]  # without its "+00:00"
 
 
 def _sqlite_datetime_out(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value is None:
+        return None
+    if len(value) == _STORED_LENGTH:  # as stored: parsing an offset beats replace(tzinfo=)
+        return datetime.fromisoformat(value + "+00:00")
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _bind_processor(type_: Any, dialect: Dialect) -> Processor:

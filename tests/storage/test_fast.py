@@ -180,6 +180,11 @@ def test_sqlite_datetimes_are_the_text_sqlalchemy_writes_and_reads(value: dateti
     assert _sqlite_datetime_out(stored) == impl.result_processor(dialect, None)(stored) == value
     with pytest.raises(ValueError, match="naive"):
         _sqlite_datetime_in(value.replace(tzinfo=None))
+    assert _sqlite_datetime_out(stored).tzinfo is UTC
+
+
+def test_sqlite_datetimes_written_without_microseconds_are_read_too() -> None:
+    assert _sqlite_datetime_out("2026-01-02 03:04:05") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class _SampleBase(DeclarativeBase):
