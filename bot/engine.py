@@ -23,7 +23,6 @@ from bot.outbox import OutboxSender, enqueue
 from bot.rule import Rule, RuleRegistry
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
-from bot.storage.fast import runs_inline
 from bot.storage.members import Members
 from bot.storage.models import OutboxEntry
 from bot.timed_work import DEADLINE_GROUP, TimedWork, job_claim_id
@@ -177,8 +176,8 @@ class Engine(TimedWork):
         consumed = len(events)
         async with self.database.session() as session:
             # with `cut`, inbox keys are recorded a chunk at a time: a cut forgets at most one
-            # chunk (one at a time where a statement per key is what recording costs anyway)
-            chunk = len(events) if cut is None else 1 if await runs_inline(session) else CUT_CHUNK
+            # chunk (each is one statement)
+            chunk = len(events) if cut is None else CUT_CHUNK
             for index, event in enumerate(events):
                 if index and cut is not None and cut(events[index - 1], event):
                     if fresh:  # recorded but not handled: the next batch handles them

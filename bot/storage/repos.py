@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.base import UTCDateTime
 from bot.storage.fast import (
     FastStatement,
     adopt,
@@ -22,7 +24,6 @@ from bot.storage.fast import (
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim
 from bot.storage.sql import (
     dialect_name,
-    fast_insert_ignore,
     fast_upsert,
     insert_ignore,
     insert_ignore_returning,
@@ -44,17 +45,17 @@ async def first_time_seen_many(
 ) -> set[str]:
     """Record event keys in one statement; the keys not handled before (each once)."""
     unique = sorted(set(keys))  # one order for every replica: no deadlock between batches
-    if await runs_inline(session):  # a statement per key costs less than building one for all
-        return {key for key in unique if await _SEE.execute(session, {"key": key, "seen_at": now})}
+    if await runs_inline(session):  # one statement, the keys as one JSON array
+        params = {"keys": json.dumps(unique), "seen_at": now}
+        return {key for (key,) in await _SEE_JSON.rows(session, params)}
     rows = [{"key": key, "seen_at": now} for key in unique]
     return await insert_ignore_returning(session, INBOX, rows, returning="key")  # type: ignore[arg-type]
 
 
 async def forget_seen(session: AsyncSession, keys: Collection[str]) -> None:
     """Un-record event keys recorded in this transaction but left unhandled (a cut batch)."""
-    if await runs_inline(session):  # a statement per key costs less than building one for all
-        for key in sorted(keys):
-            await _UNSEE.execute(session, {"key": key})
+    if await runs_inline(session):
+        await _UNSEE_JSON.execute(session, {"keys": json.dumps(sorted(keys))})
         return
     await session.execute(delete(InboxEntry).where(InboxEntry.key.in_(sorted(keys))))
 
@@ -77,8 +78,19 @@ async def known_communities(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Community.id).order_by(Community.id))).all())
 
 
-_SEE = fast_insert_ignore(INBOX, columns=("key", "seen_at"))  # type: ignore[arg-type]
-_UNSEE = FastStatement(delete(InboxEntry).where(InboxEntry.key == bindparam("key")))
+# SQLite only (inline): a batch's keys as one JSON array, so recording them is one statement
+# whatever their number (RETURNING gives the keys really inserted: the new ones)
+_SEE_JSON = FastStatement(
+    text(
+        "INSERT OR IGNORE INTO inbox (key, seen_at) "
+        "SELECT value, :seen_at FROM json_each(:keys) RETURNING key"
+    ).bindparams(bindparam("seen_at", type_=UTCDateTime()), bindparam("keys", type_=String()))
+)
+_UNSEE_JSON = FastStatement(
+    text("DELETE FROM inbox WHERE key IN (SELECT value FROM json_each(:keys))").bindparams(
+        bindparam("keys", type_=String())
+    )
+)
 _SET_DEADLINE = fast_upsert(
     DEADLINES,  # type: ignore[arg-type]
     columns=("community", "rule", "key", "due_at", "payload", "claimed_by", "claimed_until"),
