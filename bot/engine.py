@@ -286,16 +286,14 @@ class Engine(TimedWork):
 
     # results ---------------------------------------------------------------------------------
 
-    async def _after_sent(self, row: OutboxEntry, action: Action, result: ActionResult) -> None:
+    async def _after_sent(
+        self, row: OutboxEntry, action: Action, result: ActionResult, session: AsyncSession
+    ) -> None:
+        """The tagging rule's `on_sent`, in the outbox's transaction that marks the row sent."""
         if not row.rule or row.rule not in self.registry.names():
             return
         rule = self.registry.get(row.rule)
-        async with self.database.session() as session:
-            ctx = self._context(
-                session,
-                rule,
-                action.community,
-                self.clock.now(),
-                self.capabilities(action.community),
-            )
-            await rule.on_sent(action, result, ctx)
+        community = action.community
+        now = self.clock.now()
+        ctx = self._context(session, rule, community, now, self.capabilities(community))
+        await rule.on_sent(action, result, ctx)

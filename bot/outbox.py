@@ -16,7 +16,11 @@ How a row travels (every step is one committed transaction, none is open during 
   So a send (with the adapter's own retries) must take less than (1 - RENEW_FRACTION) of the
   lease; with sends of ~0.1 s and the 60 s lease, a renewal comes every ~60 sends of a batch.
 - After the send one statement marks the row sent (whoever holds it now: it was sent), failed
-  (PermanentError, or too many attempts) or due again after a backoff and Retry-After.
+  (PermanentError, or too many attempts) or due again after a backoff and Retry-After. A tagged
+  action's `on_sent` follow-up (the rule learns e.g. the message id) runs in the transaction of
+  its sent mark: both commit or neither. When the follow-up fails (after retrying a PostgreSQL
+  conflict), that transaction is rolled back and the mark is committed alone: the action was
+  sent, and it is never sent again for a failing follow-up.
 
 Sent marks are never batched: each is committed before the next send. A crash between a send
 and its mark makes the row be sent again once the lease runs out, so at most one action is ever
@@ -24,15 +28,17 @@ sent twice (the kill -9 scale test allows exactly one); batching N marks would a
 `release` waits for a running drain (the lock): handing back claims mid-batch would let another
 replica take rows this one is about to send without a renewal.
 
-Per action sent: one transaction (the mark); per batch one more (the claim), and one per
-RENEW_FRACTION of a lease spent sending. Statements are `FastStatement`s (bot/storage/fast.py).
+Per action sent: one transaction (the mark, with its follow-up); per batch one more (the claim),
+and one per RENEW_FRACTION of a lease spent sending. The marks of a drain share one session
+(`reused_transaction`: nothing of one transaction is left in it for the next). Statements are
+`FastStatement`s (bot/storage/fast.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -63,7 +69,7 @@ from bot.outbox_store import (
     enqueue,
     enqueue_many,
 )
-from bot.storage.db import Database
+from bot.storage.db import Database, is_transient_conflict, reused_transaction
 from bot.storage.fast import FastStatement
 from bot.storage.models import OutboxEntry
 from bot.storage.sql import dialect_name
@@ -72,8 +78,11 @@ log = logging.getLogger(__name__)
 
 __all__ = ["RENEW_FRACTION", "OutboxSender", "SentCallback", "backoff", "enqueue", "enqueue_many"]
 
-SentCallback = Callable[[OutboxEntry, Action, ActionResult], Any]
+SentCallback = Callable[[OutboxEntry, Action, ActionResult, AsyncSession], Awaitable[None]]
+"""`on_sent(row, action, result, session)`: writes through `session` commit with the sent mark."""
 RENEW_FRACTION = 0.1
+FOLLOW_UP_TRIES = 3
+"""Transactions tried for a mark with its follow-up when PostgreSQL reports a conflict."""
 
 
 @dataclass(slots=True)
@@ -271,10 +280,34 @@ class OutboxSender:
         seconds.observe(perf_counter() - started)
         count.inc()
         outcome = {"row_id": row.id, "at": self.clock.now(), "outcome": result.model_dump()}
-        await self._write(SENT, outcome)
         if self.on_sent is not None and action.tag:
-            await self.on_sent(row.entry(), action, result)
+            await self._mark_sent_and_follow_up(row, action, result, outcome)
+        else:
+            await self._write(SENT, outcome)
         return 1
+
+    async def _mark_sent_and_follow_up(
+        self, row: _Claim, action: Action, result: ActionResult, outcome: Mapping[str, Any]
+    ) -> None:
+        """Mark the row sent and run `on_sent` in one transaction of the drain's session; if
+        that fails, commit the mark alone (the action was sent) and log the lost follow-up."""
+        assert self.on_sent is not None and self._marks is not None
+        marks = self._marks
+        for attempt in range(1, FOLLOW_UP_TRIES + 1):
+            try:
+                async with reused_transaction(marks):
+                    await SENT.execute(marks, outcome)
+                    await self.on_sent(row.entry(), action, result, marks)
+                return
+            except Exception as exc:
+                if attempt < FOLLOW_UP_TRIES and is_transient_conflict(exc):
+                    log.info("retrying the sent mark of %s after a conflict: %s", row.key, exc)
+                    continue
+                log.exception(
+                    "action %s was sent but its follow-up failed; marking it alone", row.key
+                )
+                break
+        await self._write(SENT, outcome)
 
     def _kind_metrics(self, kind: str) -> tuple[Any, Any]:
         """(send latency histogram, sent counter) of one kind (`labels()` costs more than use)."""

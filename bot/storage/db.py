@@ -80,6 +80,37 @@ def is_transient_conflict(exc: BaseException) -> bool:
     return code in TRANSIENT_SQLSTATES
 
 
+async def before_commit_work(session: AsyncSession) -> None:
+    """What a transaction runs just before its commit: the work queued with
+    `hooks.before_commit`, then the writes queued with `defer`."""
+    await run_before_commit(session)
+    await flush_deferred(session)  # writes a batch queued with `defer`
+
+
+def after_commit_work(session: AsyncSession) -> None:
+    """What runs once a transaction committed: the work queued with `hooks.after_commit`."""
+    for work in take_after_commit(session):
+        try:
+            work()
+        except Exception:  # committed: a failing follow-up must not look like a failure
+            log.exception("after-commit work failed (the transaction is committed)")
+
+
+@asynccontextmanager
+async def reused_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A transaction on a session kept for more, finished as `Database.session` finishes its
+    own; whatever its outcome, it leaves nothing in the session (no objects, no per-transaction
+    `info`: caches, queued work, held objects), so the next one starts as on a new session."""
+    try:
+        async with session.begin():
+            yield session
+            await before_commit_work(session)
+        after_commit_work(session)
+    finally:
+        session.expunge_all()
+        session.info.clear()
+
+
 class Database:
     """An async SQLAlchemy engine and session factory for one database URL."""
 
@@ -117,13 +148,8 @@ class Database:
         async with self.sessions() as session:
             async with session.begin():
                 yield session
-                await run_before_commit(session)
-                await flush_deferred(session)  # writes a batch queued with `defer`
-            for work in take_after_commit(session):
-                try:
-                    work()
-                except Exception:  # committed: a failing follow-up must not look like a failure
-                    log.exception("after-commit work failed (the transaction is committed)")
+                await before_commit_work(session)
+            after_commit_work(session)
 
     async def check(self) -> None:
         """Raise DatabaseUnavailable with a clear message unless the database answers."""

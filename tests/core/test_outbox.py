@@ -54,9 +54,10 @@ def sender(
     clock: SimulatedClock,
     adapter: ScriptedAdapter,
     replica: str = "a",
+    kind: type[OutboxSender] = OutboxSender,
     **options: Any,
 ) -> OutboxSender:
-    return OutboxSender(
+    return kind(
         database=database,
         clock=clock,
         config=CircleConfig.from_text("", RuleRegistry([]), source="test"),
@@ -124,23 +125,36 @@ async def test_every_send_starts_with_most_of_a_lease_left(database: Database) -
 
 
 async def test_a_claim_taken_over_by_another_replica_is_not_sent_twice(database: Database) -> None:
-    """Replica a stalls past its lease after one send; b takes the rest; a must skip them."""
+    """Replica a stalls past its lease after one send; b takes the rest; a must skip them.
+
+    The stall comes once a's first send is marked sent (with its `on_sent`, in that transaction),
+    before a looks at the next row: a stall before the mark is the crash window in which b
+    rightly sends that row again.
+    """
     clock = SimulatedClock(START)
     first = ScriptedAdapter()
     second = ScriptedAdapter()
     b = sender(database, clock, second, replica="b")
+    followed: list[str] = []
 
-    async def stall_then_b_takes_over(*_: Any) -> None:
-        if len(first.sent) == 1:
-            clock.advance(LEASE + timedelta(seconds=1))  # a's claims on the rest ran out
-            assert await b.drain() == 3
+    async def follow_up(row: OutboxEntry, *_: Any) -> None:
+        followed.append(row.key)
 
-    a = sender(database, clock, first, replica="a", on_sent=stall_then_b_takes_over)
+    class StallsAfterOneSend(OutboxSender):
+        async def _send_one(self, row: Any) -> int:
+            sent = await super()._send_one(row)
+            if first.sent == ["1"] and not second.sent:
+                clock.advance(LEASE + timedelta(seconds=1))  # a's claims on the rest ran out
+                assert await b.drain() == 3
+            return sent
+
+    a = sender(database, clock, first, replica="a", on_sent=follow_up, kind=StallsAfterOneSend)
     await store(database, *"1234", tag="t")
     assert await a.drain() == 1
     shared = [("a", t) for t in first.sent] + [("b", t) for t in second.sent]
     assert sorted(shared) == [("a", "1"), ("b", "2"), ("b", "3"), ("b", "4")]
     assert {r.status for r in (await rows(database)).values()} == {"sent"}
+    assert followed == ["k:1"]
 
 
 async def test_a_pause_on_real_time_alone_makes_the_claim_be_renewed(
