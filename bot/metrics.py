@@ -12,9 +12,10 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     generate_latest,
 )
+
+from bot.loop_histogram import LoopHistogram
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -53,20 +54,20 @@ class Metrics:
             ["kind"],
             registry=r,
         )
-        self.handling_seconds = Histogram(
+        self.handling_seconds = LoopHistogram(
             "circlebot_event_handling_seconds",
             "Time to handle a batch of events: inbox, rules and storage, in one transaction",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.rule_seconds = Histogram(
+        self.rule_seconds = LoopHistogram(
             "circlebot_rule_seconds",
             "Time one rule takes on one event",
             ["rule"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.send_seconds = Histogram(
+        self.send_seconds = LoopHistogram(
             "circlebot_action_send_seconds",
             "Time a platform takes to execute one action",
             ["kind"],
