@@ -5,7 +5,8 @@ Usage: ``.venv/bin/python benchmarks/core_throughput.py [--events N] [--database
 Feeds the synthetic community (``benchmarks/synthetic.py``) to ``Engine.handle_batch`` in batches
 (one transaction each; the simulated clock follows each event), with the replay adapter (it
 sends nothing); the outbox is drained every ten batches and deadlines are swept as they fall due;
-the inbox forgets keys older than a week, hourly in simulated time, as the runtime does.
+the inbox forgets keys older than a week, hourly in simulated time, and the garbage collector
+is tuned (`bot/collector.py`), as the runtime does.
 Default database: a fresh SQLite file in a temporary directory. Prints events/s and peak RSS.
 The target is compared with the engine's own time (handling, sweeps, sends); the wall rate,
 which also pays for generating and parsing the synthetic events, is printed next to it.
@@ -29,6 +30,7 @@ from report import emit  # noqa: E402
 
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
+from bot.collector import tune_collector  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import Event  # noqa: E402
 from bot.replay import ReplayAdapter  # noqa: E402
@@ -95,6 +97,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
     adapter = ReplayAdapter()
     engine = Engine(database=database, config=config, clock=clock, adapters={"replay": adapter})
     await engine.register_community(COMMUNITY, "synthetic")
+    tune_collector()  # as the runtime does once started
     figures = Figures()
     chunk: list[Event] = []
     batches = 0

@@ -20,6 +20,7 @@ from bot.actions import Action, ActionResult, Post, Reply
 from bot.adapter import Capabilities
 from bot.circle_config import CircleConfig
 from bot.clock import SimulatedClock, ensure_utc
+from bot.collector import tune_collector
 from bot.durations import parse_duration
 from bot.engine import Engine
 from bot.events import Event
@@ -308,6 +309,7 @@ async def command(args: argparse.Namespace, settings: ProcessSettings) -> int:
         return 1
     config = load_config(settings, args.config)
     progress = None if args.quiet else sys.stderr
+    tune_collector()  # this process is the replay's: start-up is done
     with tempfile.TemporaryDirectory(prefix="circlebot-replay-") as scratch:
         url = args.database or f"sqlite:///{Path(scratch) / 'replay.db'}"
         replayer = await replay(

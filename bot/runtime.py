@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.adapter import Adapter
 from bot.circle_config import CircleConfig
 from bot.clock import SimulatedClock, SystemClock
+from bot.collector import tune_collector
 from bot.engine import Engine
 from bot.http import OpsEndpoints
 from bot.logs import register_secrets
@@ -156,7 +156,7 @@ class PlatformRuntime:
         await self.jobs.start()
         for rule in self.engine.registry.ordered():
             rule.warm_up()  # the first message must not wait ~60 ms for a lexicon to load
-        gc.freeze()  # start-up objects (SDK clients, config, lexicons) leave the collector's scans
+        tune_collector()  # start-up objects (SDK clients, config, lexicons) leave its scans
         self.ready = True
         log.info(
             "replica %s serving %s; health, readiness and metrics on %s:%s",
