@@ -33,7 +33,6 @@ from bot.clock import SimulatedClock  # noqa: E402
 from bot.collector import tune_collector  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import Event  # noqa: E402
-from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import default_registry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
@@ -94,7 +93,7 @@ async def run(*, events: int, database_url: str, batch: int, seed: int = 7) -> F
     database = Database(database_url)
     await database.upgrade()
     clock = SimulatedClock(synthetic.START)
-    adapter = ReplayAdapter()
+    adapter = synthetic.SendingAdapter()
     engine = Engine(database=database, config=config, clock=clock, adapters={"replay": adapter})
     await engine.register_community(COMMUNITY, "synthetic")
     tune_collector()  # as the runtime does once started

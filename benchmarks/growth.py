@@ -45,7 +45,6 @@ from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.events import CommandInvoked  # noqa: E402
-from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import default_registry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Deadline, OutboxEntry  # noqa: E402
@@ -173,7 +172,7 @@ class Site:
             database=self.database,
             config=config,
             clock=self.clock,
-            adapters={"replay": ReplayAdapter()},
+            adapters={"replay": synthetic.SendingAdapter()},
         )
         self.times: dict[str, list[float]] = {key: [] for key in TIMES}
         self.sent = 0

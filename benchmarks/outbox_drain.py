@@ -30,7 +30,6 @@ from bot.actions import Post  # noqa: E402
 from bot.circle_config import CircleConfig  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.outbox import OutboxSender, enqueue  # noqa: E402
-from bot.replay import ReplayAdapter  # noqa: E402
 from bot.rule import RuleRegistry  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
@@ -44,7 +43,7 @@ async def rounds(*, actions: int, count: int, database_url: str) -> dict[str, li
     database = Database(database_url)
     await database.upgrade()
     clock = SimulatedClock(synthetic.START)
-    adapter = ReplayAdapter()
+    adapter = synthetic.SendingAdapter()
     sender = OutboxSender(
         database=database,
         clock=clock,

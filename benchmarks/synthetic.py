@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.adapter import Capabilities  # noqa: E402
 from bot.events import Event  # noqa: E402
-from bot.replay import parse_event  # noqa: E402
+from bot.replay import ReplayAdapter, parse_event  # noqa: E402
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 CHANNELS = (
@@ -77,6 +78,15 @@ ANSWERS = (
 )
 THANKS = ("thanks, that worked!", "perfect, solved", "thank you so much", "got it, thanks")
 EMOJI = ("thumbsup", "heart", "tada", "eyes", "laughing", "white_check_mark")
+
+
+class SendingAdapter(ReplayAdapter):
+    """Replay's adapter (it sends nothing), counted as one whose sends have effects: the outbox
+    marks each send on its own, as for Slack or Discord (benchmarks measure that path)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.capabilities = Capabilities(rich_cards=True)
 
 
 class Generator:

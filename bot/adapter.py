@@ -24,6 +24,9 @@ class Capabilities:
     forum_tags: bool = False
     direct_messages: bool = True
     rich_cards: bool = False
+    effects: bool = True
+    """False: executing an action changes nothing outside the bot (replay's adapter only
+    records), so the outbox may send and mark a claimed batch in one transaction."""
 
 
 class AdapterError(Exception):

@@ -69,6 +69,7 @@ from bot.outbox_store import (
     enqueue,
     enqueue_many,
 )
+from bot.outbox_together import effect_free, send_together
 from bot.storage.db import Database, is_transient_conflict, reused_transaction
 from bot.storage.fast import FastStatement
 from bot.storage.models import OutboxEntry
@@ -171,6 +172,11 @@ class OutboxSender:
                     batch = await self._claim(limit)
                     if not batch:
                         return sent
+                    if effect_free(self.adapters) and all(map(self._fresh, batch)):
+                        together = await send_together(self, batch)
+                        if together is not None:
+                            sent += together
+                            continue
                     lost: set[int] = set()
                     for index, row in enumerate(batch):
                         if row.id in lost:

@@ -49,7 +49,7 @@ class ReplayAdapter:
     platform = PLATFORM
 
     def __init__(self) -> None:
-        self.capabilities = Capabilities(rich_cards=True)
+        self.capabilities = Capabilities(rich_cards=True, effects=False)
         self._ids = itertools.count(1)
         self.executed = 0
 
