@@ -10,7 +10,7 @@ with its own SQL calls `flush_deferred` first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
-from bot.storage.fast import FastStatement, defer, deferred, flush_deferred, full_select
+from bot.storage.fast import FastStatement, defer_merged, deferred, flush_deferred, full_select
 from bot.storage.models import Member
 from bot.storage.sql import fast_upsert
 
@@ -109,6 +109,19 @@ def upserted(old: MemberSnapshot | None, row: dict[str, Any]) -> MemberSnapshot:
     )
 
 
+def _fold(queued: dict[str, Any], row: Mapping[str, Any]) -> bool:
+    """Fold a member's next upsert into the one queued before it, when one write does both
+    (as `_UPSERT` would apply them in turn): not a join or a leave, whose times the combined
+    row could not carry with the queued one's."""
+    if row["joined_at"] is not None or row["left_at"] is not None:
+        return False
+    if row["name"]:
+        queued["name"] = row["name"]
+    queued["last_seen"] = row["last_seen"]
+    queued["message_count"] += row["message_count"]
+    return True
+
+
 class Members:
     """What the core knows of a community's members: join time, message counts."""
 
@@ -160,12 +173,12 @@ class Members:
             "joined_at": event.at if isinstance(event, MemberJoined) else None,
             "left_at": event.at if isinstance(event, MemberLeft) else None,
         }
-        defer(self.session, _UPSERT, row)
-        known = self._known()
         key = (self.community, event.user)
+        folded = defer_merged(self.session, _UPSERT, key, row, _fold)
+        known = self._known()
         if key in known:  # the same change the upsert will make, on the transaction's copy
             known[key] = upserted(known[key], row)
-        else:
+        elif not folded:  # (a folded row changed the member's row queued before it)
             self._pending().setdefault(key, []).append(row)
 
     async def joined_since(self, since: datetime) -> Sequence[Member]:

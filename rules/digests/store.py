@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.fast import defer, deferred
+from bot.storage.fast import defer_merged, deferred
 from bot.storage.sql import fast_upsert, insert_ignore
 from rules.digests.models import DailyActivity, Subscription
 
@@ -53,7 +55,14 @@ async def record_message(
         "channel_name": channel_name,
         "messages": amount,
     }
-    defer(session, _COUNT_MESSAGES, values)  # read by digest jobs, never by the event's batch
+    # read by digest jobs, never by the event's batch; a batch's counts of one key add up
+    defer_merged(session, _COUNT_MESSAGES, (community, day, channel, user), values, _add_up)
+
+
+def _add_up(queued: dict[str, Any], row: Mapping[str, Any]) -> bool:
+    """One count row for several messages of a member in a channel on a day."""
+    queued["messages"] += row["messages"]
+    return True
 
 
 async def breadth(session: AsyncSession, community: str, *, first: date, last: date) -> Breadth:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,9 @@ from bot.storage.fast import (
     _sqlite_datetime_out,
     adopt,
     defer,
+    defer_merged,
     deferred,
+    flush_deferred,
     full_select,
 )
 from bot.storage.fast_pg import PgLink
@@ -401,3 +403,30 @@ async def test_uncommitted_fast_writes_are_not_seen_by_another_session(
             assert await SAMPLE.rows(reader, {"name": "s1"}) == []
     async with samples.session() as reader:
         assert len(await SAMPLE.rows(reader, {"name": "s1"})) == 1
+
+
+async def test_defer_merged_folds_only_into_the_row_still_queued_for_its_key() -> None:
+    statement = FastStatement(select(Deadline.id))  # never run: only queued
+
+    def add(queued: dict[str, Any], row: Mapping[str, Any]) -> bool:
+        if row["n"] >= 100:
+            return False  # a row the merge refuses is queued on its own
+        queued["n"] += row["n"]
+        return True
+
+    session = AsyncSession()
+    for key, n in [("a", 1), ("b", 1), ("a", 2), ("a", 100), ("a", 3)]:
+        defer_merged(session, statement, key, {"key": key, "n": n}, add)
+    assert [(r["key"], r["n"]) for r in deferred(session, statement)] == [
+        ("a", 3),
+        ("b", 1),
+        ("a", 103),  # refused, then the next "a" folded into it (the latest for the key)
+    ]
+    queued = deferred(session, statement)
+    queued[:] = [{**row} for row in queued]  # edited in place (e.g. a member forgotten)
+    defer_merged(session, statement, "b", {"key": "b", "n": 1}, add)
+    assert [r["n"] for r in deferred(session, statement)] == [3, 1, 103, 1]
+    session.info.pop("circlebot.fast.deferred")  # as a flush takes the queue
+    defer_merged(session, statement, "a", {"key": "a", "n": 1}, add)
+    assert [r["n"] for r in deferred(session, statement)] == [1]
+    await flush_deferred(AsyncSession())  # nothing queued there: nothing to run

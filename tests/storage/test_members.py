@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
 from bot.storage.db import Database
-from bot.storage.fast import flush_deferred
-from bot.storage.members import _GET, Members, MemberSnapshot
+from bot.storage.fast import deferred, flush_deferred
+from bot.storage.members import _GET, _UPSERT, Members, MemberSnapshot
+from bot.storage.models import Member
 
 COMMUNITY = "test:c"
 T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
@@ -85,5 +87,34 @@ async def test_queued_upserts_count_for_a_member_read_later(database_url: str) -
             stored = await Members(session, community=COMMUNITY).get("ann")
         assert seen == stored
         assert stored is not None and stored.message_count == 4
+    finally:
+        await database.dispose()
+
+
+async def test_a_batchs_upserts_of_one_member_fold_and_store_what_one_by_one_would(
+    database_url: str,
+) -> None:
+    """Messages fold into the member's row queued before them; joins and leaves do not."""
+    database = Database(database_url)
+    await database.upgrade()
+    events = _events()
+    try:
+        async with database.session() as session:  # one transaction, nothing read first
+            members = Members(session, community=COMMUNITY)
+            for event in events:
+                await members.record(event)
+            queued = deferred(session, _UPSERT)
+            # said(1) | joined(2) + said(3) + said(4) | left(5) | joined(6) + said(7)
+            assert [row["message_count"] for row in queued] == [1, 2, 0, 1]
+            assert await members.get("ann") == await _stored(session)
+        async with database.session() as session:
+            batched = await Members(session, community=COMMUNITY).get("ann")
+        async with database.session() as session:
+            await session.execute(delete(Member))
+        for event in events:  # the same events, a transaction each
+            async with database.session() as session:
+                await Members(session, community=COMMUNITY).record(event)
+        async with database.session() as session:
+            assert await Members(session, community=COMMUNITY).get("ann") == batched
     finally:
         await database.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.storage.db import Database
+from bot.storage.fast import deferred, flush_deferred
 from rules.digests import store
 from tests.harness import COMMUNITY, MONDAY_9AM
 
@@ -43,4 +44,33 @@ async def test_breadth_channels_subscriptions_and_forgetting(database_url: str) 
         assert await store.active_channels(s, COMMUNITY, user="alice", since=MON) == []
         assert await store.subscribers(s, COMMUNITY) == []
         assert not await store.unsubscribe(s, COMMUNITY, "alice")
+    await database.dispose()
+
+
+async def test_a_batchs_messages_of_one_member_channel_and_day_are_one_queued_count(
+    database_url: str,
+) -> None:
+    database = Database(database_url)
+    await database.upgrade()
+    async with database.session() as s:
+        plan = [("alice", "help", MON), ("bob", "help", MON), ("alice", "help", MON)]
+        plan += [("alice", "help", TUE), ("alice", "help", MON)]
+        for user, channel, day in plan:
+            await store.record_message(
+                s, COMMUNITY, day=day, channel=channel, channel_name=channel, user=user
+            )
+        queued = deferred(s, store._COUNT_MESSAGES)
+        assert [(row["user"], row["day"], row["messages"]) for row in queued] == [
+            ("alice", MON, 3),
+            ("bob", MON, 1),
+            ("alice", TUE, 1),
+        ]
+        await flush_deferred(s)  # written: the next count of the same key is a new row
+        await store.record_message(
+            s, COMMUNITY, day=MON, channel="help", channel_name="help", user="alice"
+        )
+        assert [row["messages"] for row in deferred(s, store._COUNT_MESSAGES)] == [1]
+    async with database.session() as s:
+        monday = await store.breadth(s, COMMUNITY, first=MON, last=MON)
+        assert (monday.voices, monday.messages) == (2, 5)
     await database.dispose()
