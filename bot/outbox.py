@@ -165,8 +165,14 @@ class OutboxSender:
     async def drain(self, *, limit: int = 200) -> int:
         """Send every due pending action (in batches); returns how many were sent."""
         sent = 0
-        async with self._lock, self.database.sessions() as marks:
-            self._marks = marks  # one session for this drain's marks, a transaction each
+        # one session for this drain's marks, a transaction each, on one connection held for
+        # the drain (not taken from the pool and handed back around every mark)
+        async with (
+            self._lock,
+            self.database.engine.connect() as connection,
+            self.database.sessions(bind=connection) as marks,
+        ):
+            self._marks = marks
             try:
                 while True:
                     batch = await self._claim(limit)
