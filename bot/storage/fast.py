@@ -195,11 +195,21 @@ def _sqlite_datetime_in(value: datetime | None) -> str | None:
     """UTCDateTime on SQLite, as SQLAlchemy stores it ('YYYY-MM-DD HH:MM:SS.ffffff', UTC)."""
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
+    last = _last_in[0]
+    if value is last[0]:  # an event's time is bound by several statements in a row
+        return last[1]
+    moment = value
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
             raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:_STORED_LENGTH]  # without its "+00:00"
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat(" ", "microseconds")[:_STORED_LENGTH]  # without its "+00:00"
+    _last_in[0] = (value, text)  # (datetimes are immutable: the same object, the same text)
+    return text
+
+
+_last_in: list[tuple[datetime | None, str | None]] = [(None, None)]
+"""The last datetime written and its text, replaced as one tuple (threads read it whole)."""
 
 
 def _sqlite_datetime_out(value: str | None) -> datetime | None:

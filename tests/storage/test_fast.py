@@ -430,3 +430,18 @@ async def test_defer_merged_folds_only_into_the_row_still_queued_for_its_key() -
     defer_merged(session, statement, "a", {"key": "a", "n": 1}, add)
     assert [r["n"] for r in deferred(session, statement)] == [1]
     await flush_deferred(AsyncSession())  # nothing queued there: nothing to run
+
+
+def test_sqlite_datetimes_in_a_row_give_each_its_own_text() -> None:
+    first = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    other = datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    later = first + timedelta(microseconds=1)
+    texts = [_sqlite_datetime_in(v) for v in (first, first, other, later, first, None)]
+    assert texts == [
+        "2026-01-02 03:04:05.000000",
+        "2026-01-02 03:04:05.000000",
+        "2026-01-02 03:04:05.000000",
+        "2026-01-02 03:04:05.000001",
+        "2026-01-02 03:04:05.000000",
+        None,
+    ]
