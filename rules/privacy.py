@@ -20,7 +20,7 @@ from bot.context import JobRun, RuleContext
 from bot.durations import Duration
 from bot.events import CommandInvoked
 from bot.rule import Command, JobSpec, Rule, RuleSettings
-from bot.storage.fast import flush_deferred
+from bot.storage.deferred_writes import flush_deferred
 from bot.storage.members import Members
 from bot.storage.models import Member, OutboxEntry
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage.fast import flush_deferred
+from bot.storage.deferred_writes import flush_deferred
 from bot.storage.hooks import run_before_commit, take_after_commit
 from bot.storage.inline_sqlite import inline_creator, make_synchronous
 

@@ -1,11 +1,11 @@
 """What the core knows of members (join time, message counts), cheap on the per-event path.
 
-Every event upserts its member's row. The upsert is deferred (`bot.storage.fast.defer`): a
-batch's rows are written as one `executemany` just before commit, in event order. Reads in the
-same transaction stay exact: a member read once is kept and follows each upsert (computed in
-Python exactly as the SQL does); a member not read yet is read from the database and the
-transaction's queued upserts for them are applied on top. Code that reads the `members` table
-with its own SQL calls `flush_deferred` first.
+Every event upserts its member's row. The upsert is deferred (`bot.storage.deferred_writes`):
+a batch's rows are written as one `executemany` just before commit, in event order (a member's
+messages fold into one row). Reads in the same transaction stay exact: a member read once is
+kept and follows each upsert (computed in Python exactly as the SQL does); a member not read yet
+is read from the database and the transaction's queued upserts for them are applied on top.
+Code that reads the `members` table with its own SQL calls `flush_deferred` first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from sqlalchemy import Table, bindparam, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
-from bot.storage.fast import FastStatement, defer_merged, deferred, flush_deferred, full_select
+from bot.storage.deferred_writes import defer_merged, deferred, flush_deferred
+from bot.storage.fast import FastStatement, full_select
 from bot.storage.models import Member
 from bot.storage.sql import fast_upsert
 

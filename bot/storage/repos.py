@@ -12,15 +12,8 @@ from sqlalchemy import String, Table, and_, bindparam, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base import UTCDateTime
-from bot.storage.fast import (
-    FastStatement,
-    adopt,
-    defer,
-    deferred,
-    flush_deferred,
-    full_select,
-    runs_inline,
-)
+from bot.storage.deferred_writes import defer, deferred, flush_deferred
+from bot.storage.fast import FastStatement, adopt, full_select, runs_inline
 from bot.storage.models import Community, Deadline, InboxEntry, JobClaim
 from bot.storage.sql import (
     dialect_name,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.fast import defer_merged, deferred
+from bot.storage.deferred_writes import defer_merged, deferred
 from bot.storage.sql import fast_upsert, insert_ignore
 from rules.digests.models import DailyActivity, Subscription
 

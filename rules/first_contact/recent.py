@@ -21,7 +21,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.fast import FastStatement, defer, deferred
+from bot.storage.deferred_writes import defer, deferred
+from bot.storage.fast import FastStatement
 from rules.first_contact.models import RecentPost
 
 _RECENT = cast(Table, RecentPost.__table__)

@@ -14,7 +14,8 @@ from sqlalchemy.orm.util import identity_key
 from bot.actions import Action, Button, Card, CardSection, Ephemeral, NotifyModerators, Reply
 from bot.context import DueItem, RuleContext
 from bot.durations import format_duration
-from bot.storage.fast import FastStatement, defer
+from bot.storage.deferred_writes import defer
+from bot.storage.fast import FastStatement
 from rules.questions import nudge_batch, tracking
 from rules.questions.models import (
     ANSWERED,

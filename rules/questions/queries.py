@@ -19,7 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted
-from bot.storage.fast import FastStatement, adopt, defer, deferred, full_select
+from bot.storage.deferred_writes import defer, deferred
+from bot.storage.fast import FastStatement, adopt, full_select
 from bot.text.exchange import ChatLine, OpenQuestion
 from rules.questions import line_cache
 from rules.questions.line_cache import Recent, Talk

@@ -19,7 +19,8 @@ from bot.outbox import enqueue
 from bot.outbox_store import OUT, OUTBOX
 from bot.rule import Rule, RuleRegistry
 from bot.storage.db import Database
-from bot.storage.fast import FastStatement, defer, hold
+from bot.storage.deferred_writes import defer
+from bot.storage.fast import FastStatement, hold
 from bot.storage.hooks import after_commit, before_commit
 from bot.storage.models import Deadline, OutboxEntry
 from bot.storage.repos import Deadlines

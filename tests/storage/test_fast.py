@@ -30,15 +30,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.storage.base import Base, UTCDateTime
 from bot.storage.db import Database
+from bot.storage.deferred_writes import defer, defer_merged, deferred, flush_deferred
 from bot.storage.fast import (
     FastStatement,
     _sqlite_datetime_in,
     _sqlite_datetime_out,
     adopt,
-    defer,
-    defer_merged,
-    deferred,
-    flush_deferred,
     full_select,
 )
 from bot.storage.fast_pg import PgLink

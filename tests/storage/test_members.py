@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Event, MemberJoined, MemberLeft, MessagePosted
 from bot.storage.db import Database
-from bot.storage.fast import deferred, flush_deferred
+from bot.storage.deferred_writes import deferred, flush_deferred
 from bot.storage.members import _GET, _UPSERT, Members, MemberSnapshot
 from bot.storage.models import Member
 

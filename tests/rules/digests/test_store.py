@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.storage.db import Database
-from bot.storage.fast import deferred, flush_deferred
+from bot.storage.deferred_writes import deferred, flush_deferred
 from rules.digests import store
 from tests.harness import COMMUNITY, MONDAY_9AM
 
