@@ -179,7 +179,7 @@ class OutboxSender:
                     if not batch:
                         return sent
                     if effect_free(self.adapters) and all(map(self._fresh, batch)):
-                        together = await send_together(self, batch)
+                        together = await send_together(self, batch, marks)
                         if together is not None:
                             sent += together
                             continue
@@ -288,7 +288,7 @@ class OutboxSender:
             log.exception("action %s raised; will retry", row.key)
             await self._retry(row, repr(exc), None)
             return 0
-        seconds, count = self._kind_metrics(row.kind)
+        seconds, count = self.kind_metrics(row.kind)
         seconds.observe(perf_counter() - started)
         count.inc()
         outcome = {"row_id": row.id, "at": self.clock.now(), "outcome": result.model_dump()}
@@ -321,7 +321,7 @@ class OutboxSender:
                 break
         await self._write(SENT, outcome)
 
-    def _kind_metrics(self, kind: str) -> tuple[Any, Any]:
+    def kind_metrics(self, kind: str) -> tuple[Any, Any]:
         """(send latency histogram, sent counter) of one kind (`labels()` costs more than use)."""
         found = self._by_kind.get(kind)
         if found is None:

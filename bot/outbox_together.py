@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.actions import ActionResult, action_from_json
 from bot.adapter import Adapter, split_community
 from bot.delivery import resolve
@@ -32,11 +34,11 @@ def effect_free(adapters: Mapping[str, Adapter]) -> bool:
     return bool(adapters) and not any(a.capabilities.effects for a in adapters.values())
 
 
-async def send_together(sender: OutboxSender, batch: Sequence[_Claim]) -> int | None:
-    """Send and mark `batch` in one transaction of the drain's session; returns how many were
-    sent, or None when anything went otherwise (then nothing of it is kept)."""
-    marks = sender._marks
-    assert marks is not None
+async def send_together(
+    sender: OutboxSender, batch: Sequence[_Claim], marks: AsyncSession
+) -> int | None:
+    """Send and mark `batch` in one transaction of the drain's session `marks`; returns how
+    many were sent, or None when anything went otherwise (then nothing of it is kept)."""
     sent: list[tuple[str, float]] = []
     try:
         async with reused_transaction(marks):
@@ -57,7 +59,7 @@ async def send_together(sender: OutboxSender, batch: Sequence[_Claim]) -> int | 
         log.info("a batch of recorded sends failed together; sending it one by one", exc_info=True)
         return None
     for kind, seconds in sent:  # counted once committed
-        latency, count = sender._kind_metrics(kind)
+        latency, count = sender.kind_metrics(kind)
         latency.observe(seconds)
         count.inc()
     return len(sent)

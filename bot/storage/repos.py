@@ -28,11 +28,6 @@ CLAIMS = JobClaim.__table__
 COMMUNITIES = Community.__table__
 
 
-async def first_time_seen(session: AsyncSession, key: str, now: datetime) -> bool:
-    """Record an event key; False when it was handled before."""
-    return await insert_ignore(session, INBOX, {"key": key, "seen_at": now})  # type: ignore[arg-type]
-
-
 async def first_time_seen_many(
     session: AsyncSession, keys: Sequence[str], now: datetime
 ) -> set[str]:
