@@ -8,13 +8,17 @@ loses nothing that was acknowledged while the process lives. Any other error is 
 times, then logged and dropped (a bug must not block every later event). When the queue is full
 the HTTP route answers 503, so Slack redelivers the event later.
 
-Acks come first. The HTTP route marks each request (`acking()`); while requests are arriving
+Acks come first. The HTTP route marks each request (`acking()`, or `in_flight += 1` and
+`acked(started)`), which also adds up the time spent acknowledging. While requests are arriving
 (one in flight, or one finished less than `quiet` seconds ago: requests that arrived during a
 job are still unread in socket buffers when it ends), the worker gives the loop back after each
 job for long enough that core work takes at most `busy_share` of the time (the core runs on the
-same event loop, and its SQLite statements run inline). Once requests stop the worker runs at
-full speed again. The pause after one job never exceeds `max_pause`, so a steady stream of
-requests slows the core but never stops it.
+same event loop, and its SQLite statements run inline). The pause is checked every `check`
+seconds: when acks used less than `saturated` of that time the loop has time to spare, and the
+core takes it at once (so a steady trickle of requests never holds the core to its share; only
+a stream that keeps the loop busy does). Once requests stop the worker runs at full speed again.
+The pause after one job never exceeds `max_pause`, so even a saturating stream of requests slows
+the core but never stops it.
 
 Batches: jobs offered as `Batched(item, handler)` (event deliveries) that are queued one after
 another with the same handler are taken together, up to `max_batch` (`busy_batch` while requests
@@ -43,9 +47,11 @@ Job = Callable[[], Awaitable[None]]
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (DatabaseUnavailable, SQLAlchemyError)
 DEFAULT_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
-DEFAULT_BUSY_SHARE = 0.1
+DEFAULT_BUSY_SHARE = 0.05
 DEFAULT_MAX_PAUSE = 1.0
 DEFAULT_QUIET = 0.05
+DEFAULT_CHECK = 0.01
+DEFAULT_SATURATED = 0.25
 DEFAULT_MAX_BATCH = 20
 DEFAULT_BUSY_BATCH = 4
 
@@ -73,12 +79,18 @@ class Handoff:
         busy_share: float = DEFAULT_BUSY_SHARE,
         max_pause: float = DEFAULT_MAX_PAUSE,
         quiet: float = DEFAULT_QUIET,
+        check: float = DEFAULT_CHECK,
+        saturated: float = DEFAULT_SATURATED,
         max_batch: int = DEFAULT_MAX_BATCH,
         busy_batch: int = DEFAULT_BUSY_BATCH,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not 0 < busy_share <= 1:
             raise ValueError("busy_share must be in (0, 1]")
+        if not 0 <= saturated <= 1:
+            raise ValueError("saturated must be in [0, 1]")
+        if check <= 0:
+            raise ValueError("check must be positive")
         if min(max_batch, busy_batch) < 1:
             raise ValueError("max_batch and busy_batch must be at least 1")
         self.capacity = capacity
@@ -87,10 +99,14 @@ class Handoff:
         self.busy_share = busy_share
         self.max_pause = max_pause
         self.quiet = quiet
+        self.check = check
+        self.saturated = saturated
         self.max_batch = max_batch
         self.busy_batch = busy_batch
         self.clock = clock
         self.in_flight = 0
+        self.ack_seconds = 0.0  # time spent acknowledging requests, added up by `acked`
+        self.work_seconds = 0.0  # time spent running jobs (the core's share of the loop)
         self._last_ack = -float("inf")
         self._queue: asyncio.Queue[Job] | None = None
         self._held: Job | None = None  # taken from the queue, not batchable with the last batch
@@ -108,15 +124,22 @@ class Handoff:
     def acking(self) -> Iterator[None]:
         """Mark one request in flight: the worker yields to it (see the module docstring)."""
         self.in_flight += 1
+        started = self.clock()
         try:
             yield
         finally:
-            self.acked()
+            self.acked(started)
 
-    def acked(self) -> None:
-        """End of one request begun with `in_flight += 1` (the HTTP route's cheaper `acking`)."""
+    def acked(self, started: float | None = None) -> None:
+        """End of one request begun with `in_flight += 1` (the HTTP route's cheaper `acking`).
+
+        `started` (this handoff's `clock()` when the request began) adds its time to
+        `ack_seconds`, from which the worker tells a busy loop from one with time to spare.
+        """
         self.in_flight -= 1
-        self._last_ack = self.clock()
+        now = self._last_ack = self.clock()
+        if started is not None:
+            self.ack_seconds += now - started
 
     def busy(self) -> bool:
         """True while requests are arriving: one in flight or one finished just now."""
@@ -170,6 +193,7 @@ class Handoff:
                 started = self.clock()
                 await self._run_jobs(jobs)
                 spent = self.clock() - started
+                self.work_seconds += spent
             finally:
                 for _ in jobs:
                     self.queue.task_done()
@@ -202,15 +226,24 @@ class Handoff:
                 await self._attempt(job)
 
     async def _yield_to_acks(self, spent: float) -> None:
-        """Let pending requests run; while any is in flight, pause to keep the core's share."""
+        """Let pending requests run; while they keep the loop busy, pause to keep the core's share.
+
+        The pause ends early once a `check` interval shows acks using less than `saturated`
+        of the loop's time: the loop then has time to spare, and the core uses it.
+        """
         await asyncio.sleep(0)
         pause = min(spent * (1 - self.busy_share) / self.busy_share, self.max_pause)
         end = self.clock() + pause
         while self.busy():
-            left = end - self.clock()
+            now = self.clock()
+            left = end - now
             if left <= 0:
                 return
-            await asyncio.sleep(min(left, self.quiet))
+            acks_before = self.ack_seconds
+            await asyncio.sleep(min(left, self.check))
+            elapsed = self.clock() - now
+            if elapsed > 0 and self.ack_seconds - acks_before < self.saturated * elapsed:
+                return
 
     async def _attempt(
         self, job: Job, *, max_failures: int | None = None, quiet: bool = False

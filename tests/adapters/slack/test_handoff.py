@@ -89,6 +89,67 @@ async def test_jobs_run_back_to_back_when_no_request_is_arriving(
     assert done == ["a", "b", "c"]
 
 
+async def requests_arrive(
+    handoff: Handoff, clock: ManualClock, *, ack_share: float, until: Callable[[], bool]
+) -> float:
+    """Acknowledge a request every 20 ms of clock time, each taking `ack_share` of it.
+
+    Stops when `until()` holds or after 12 s of clock time; returns the clock time that passed
+    (jobs that ran meanwhile included: they move the clock too).
+    """
+    began = clock.now
+    while not until() and clock.now - began < 12.0:
+        started = clock.now
+        handoff.in_flight += 1
+        clock.now += 0.02 * ack_share
+        handoff.acked(started)
+        clock.now += 0.02 * (1 - ack_share)
+        await asyncio.sleep(0.002)  # real time: the worker checks every `check` (1 ms here)
+    return clock.now - began
+
+
+async def test_a_trickle_of_requests_leaves_the_core_the_loops_spare_time(
+    clock: ManualClock,
+) -> None:
+    handoff = Handoff(busy_share=0.1, max_pause=30.0, quiet=0.5, check=0.001, clock=clock)
+    handoff.start()
+    done: list[str] = []
+    with handoff.acking():
+        handoff.offer(costly_job(clock, done, "first", cost=1.0))
+        handoff.offer(costly_job(clock, done, "second", cost=1.0))
+        await wait_until(lambda: done == ["first"])
+    # Requests keep arriving (busy), but acks use 5% of the loop: the core need not wait 9 s.
+    assert handoff.busy()
+    passed = await requests_arrive(handoff, clock, ack_share=0.05, until=lambda: len(done) == 2)
+    assert done == ["first", "second"]
+    assert passed - 1.0 < 0.5  # less the second job's own 1 s
+    assert handoff.ack_seconds > 0
+    await handoff.stop(grace=1.0)
+
+
+async def test_a_saturating_stream_holds_the_core_to_its_share(clock: ManualClock) -> None:
+    handoff = Handoff(busy_share=0.1, max_pause=30.0, quiet=0.5, check=0.001, clock=clock)
+    handoff.start()
+    done: list[str] = []
+    with handoff.acking():
+        handoff.offer(costly_job(clock, done, "first", cost=1.0))
+        handoff.offer(costly_job(clock, done, "second", cost=1.0))
+        await wait_until(lambda: done == ["first"])
+    # Acks use 90% of the loop: the core gets its turn only after 9 s (its 10% share).
+    passed = await requests_arrive(handoff, clock, ack_share=0.9, until=lambda: len(done) == 2)
+    assert done == ["first", "second"]
+    assert 9.0 <= passed - 1.0 < 9.5  # less the second job's own 1 s
+    await handoff.stop(grace=1.0)
+
+
 def test_busy_share_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="busy_share"):
         Handoff(busy_share=0)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("saturated", -0.1), ("saturated", 1.5), ("check", 0.0)]
+)
+def test_pacing_options_are_checked(option: str, value: float) -> None:
+    with pytest.raises(ValueError, match=option):
+        Handoff(**{option: value})
