@@ -109,6 +109,10 @@ class SlackAdapter:
             client=self.client,
             signing_secret=self.signing_secret,
             request_verification_enabled=app_token is None,
+            # Middleware for Slack features circlebot does not use (workflow custom functions,
+            # AI assistant threads); each costs every request on the ack path.
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
         )
         self.app.event(_ANY)(self._on_event)
         self.app.command(_ANY)(self._on_command)
@@ -195,10 +199,11 @@ class SlackAdapter:
         if not handoff.has_room():
             return web.json_response({"error": "busy, retry later"}, status=503)
         handoff.in_flight += 1  # `handoff.acking()` without a generator per request
+        started = handoff.clock()
         try:
             return await self._handle_http(request)
         finally:
-            handoff.acked()
+            handoff.acked(started)
 
     async def _handle_http(self, request: web.Request) -> web.Response:
         try:

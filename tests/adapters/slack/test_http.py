@@ -120,6 +120,38 @@ async def test_bot_messages_and_own_messages_are_ignored(stack: SlackStack) -> N
     assert stack.api.calls_to("chat.postMessage") == []
 
 
+def test_bolt_runs_no_middleware_for_features_circlebot_does_not_use(stack: SlackStack) -> None:
+    # Bolt has no public accessor for its middleware; the names are what the ack path runs.
+    app_middleware = {type(m).__name__ for m in stack.adapter.app._async_middleware_list}
+    assert "AsyncRequestVerification" in app_middleware
+    assert "AsyncIgnoringSelfEvents" in app_middleware
+    assert "AsyncAttachingFunctionToken" not in app_middleware
+    listener_middleware = {
+        type(m).__name__
+        for listener in stack.adapter.app._async_listeners
+        for m in listener.middleware
+    }
+    assert "AsyncAttachingConversationKwargs" not in listener_middleware
+
+
+async def test_assistant_thread_events_are_acked_and_ignored(stack: SlackStack) -> None:
+    started = {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": "U0ANN00001",
+            "context": {"channel_id": "C0GENERAL1", "team_id": "T0CIRCLE01"},
+            "channel_id": "D0ANN00001",
+            "thread_ts": "1750000000.000100",
+        },
+        "event_ts": "1750000000.000200",
+    }
+    resp = await stack.event(started)
+    assert resp.status == 200
+    assert stack.events == []
+    await stack.event(p.message(text="ping"))
+    assert len(stack.api.calls_to("chat.postMessage")) == 1
+
+
 async def test_retried_event_produces_no_second_action(stack: SlackStack) -> None:
     body = p.event_callback(p.message(text="ping"))
     await stack.event(body)
