@@ -50,7 +50,9 @@ class Result:
     errors: int
     core_events: int | None = None
     drain_seconds: float | None = None
-    cpu_ms: float | None = None  # server CPU time per request (load window incl. warm-up)
+    cpu_ms: float | None = None  # server CPU time per request in the timed window
+    gc_ms: float | None = None  # of which in the garbage collector
+    core_ms: float | None = None  # of which in the core's hand-off jobs (circlebot)
     core_during_load: int | None = None  # events through the core when the load ended
 
     @property
