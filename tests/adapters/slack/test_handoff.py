@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -153,5 +154,6 @@ def test_busy_share_must_be_a_fraction() -> None:
     ("option", "value"), [("saturated", -0.1), ("saturated", 1.5), ("check", 0.0)]
 )
 def test_pacing_options_are_checked(option: str, value: float) -> None:
+    options: dict[str, Any] = {option: value}
     with pytest.raises(ValueError, match=option):
-        Handoff(**{option: value})
+        Handoff(**options)
