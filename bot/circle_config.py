@@ -209,6 +209,7 @@ class CircleConfig:
         self.registry = registry
         self.source = source
         self._communities: dict[str, CommunityConfig] = {}
+        self._runtime: dict[str, dict[str, Any]] = {}
         problems = self._validate(self.raw, prefix="")
         communities = self.raw.get("communities") or {}
         if not isinstance(communities, Mapping):
@@ -270,14 +271,37 @@ class CircleConfig:
         cached = self._communities.get(community_id)
         if cached is not None:
             return cached
-        raw: Mapping[str, Any] = _without(self.raw, "communities")
-        override = (self.raw.get("communities") or {}).get(community_id)
-        if isinstance(override, Mapping):
-            raw = deep_merge(raw, override)
+        raw = self.file_raw(community_id)
+        runtime = self._runtime.get(community_id)
+        if runtime:
+            raw = deep_merge(raw, runtime)
         section = CommunitySection.model_validate(raw.get("community") or {})
         resolved = CommunityConfig(community=section, raw=raw, registry=self.registry)
         self._communities[community_id] = resolved
         return resolved
+
+    def file_raw(self, community_id: str) -> dict[str, Any]:
+        """The community's raw settings from the file alone (defaults < per-community)."""
+        raw = _without(self.raw, "communities")
+        override = (self.raw.get("communities") or {}).get(community_id)
+        return deep_merge(raw, override) if isinstance(override, Mapping) else raw
+
+    def set_runtime(self, community_id: str, overrides: Mapping[str, Any]) -> None:
+        """Apply moderators' runtime overrides (nested) on top of the file; drops the cache."""
+        if overrides:
+            self._runtime[community_id] = copy.deepcopy(dict(overrides))
+        else:
+            self._runtime.pop(community_id, None)
+        self._communities.pop(community_id, None)
+
+    def runtime_communities(self) -> list[str]:
+        return list(self._runtime)
+
+    def problems_with(self, community_id: str, overrides: Mapping[str, Any]) -> list[ConfigProblem]:
+        """What would be wrong with the community's config under these runtime overrides."""
+        return _dedupe(
+            self._validate(deep_merge(self.file_raw(community_id), overrides), prefix="")
+        )
 
     def _validate(self, raw: Mapping[str, Any], *, prefix: str) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []

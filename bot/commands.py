@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.actions import Action, Button, Card, Respond
 from bot.circle_config import CommunityConfig
 from bot.context import RuleContext
 from bot.events import ButtonPressed, CommandInvoked
-from bot.rule import Command, Rule, RuleRegistry
+from bot.rule import Command, RuleRegistry
 
-ContextFactory = Callable[[Rule], RuleContext]
+ContextFactory = Callable[[str], RuleContext]
+"""Builds the context a command runs in, by the name of its owner (a rule, or `commands`)."""
+CORE = "commands"
 
 REFUSAL = (
     "Sorry, `/circle {name}` is for the circle's moderators. "
@@ -61,18 +63,24 @@ def as_command(event: ButtonPressed) -> CommandInvoked:
 
 
 class CommandRouter:
-    """Finds the rule that owns a subcommand and runs it for allowed users."""
+    """Finds the rule (or the core) that owns a subcommand and runs it for allowed users."""
 
-    def __init__(self, registry: RuleRegistry) -> None:
+    def __init__(self, registry: RuleRegistry, core: Sequence[Command] = ()) -> None:
         self.registry = registry
         self.table = registry.commands()
+        self.core = {command.name: command for command in core}
+        for name in self.core:
+            if name in self.table or name == "help":
+                raise ValueError(f"command {name!r} is defined twice")
 
-    def available(self, config: CommunityConfig) -> dict[str, tuple[Rule, Command]]:
-        return {n: rc for n, rc in self.table.items() if config.is_enabled(rc[0].name)}
+    def available(self, config: CommunityConfig) -> dict[str, tuple[str, Command]]:
+        """Commands by name, with their owner: enabled rules' and the core's."""
+        found = {n: (r.name, c) for n, (r, c) in self.table.items() if config.is_enabled(r.name)}
+        return {**found, **{n: (CORE, c) for n, c in self.core.items()}}
 
     def help_text(self, config: CommunityConfig, *, moderator: bool) -> str:
         lines = ["circlebot commands:", "  /circle help: this list"]
-        for _name, (_rule, command) in sorted(self.available(config).items()):
+        for _name, (_owner, command) in sorted(self.available(config).items()):
             if command.moderator_only and not moderator:
                 continue
             marker = " (moderators)" if command.moderator_only else ""
@@ -93,7 +101,7 @@ class CommandRouter:
         if name == "help" or entry is None:
             prefix = "" if name == "help" else f"I don't know `/circle {name}`.\n"
             return [respond(cmd, prefix + self.help_text(config, moderator=moderator))]
-        rule, command = entry
+        owner, command = entry
         if command.moderator_only and not moderator:
             return [respond(cmd, REFUSAL.format(name=name))]
-        return await command.handler(cmd, args, context_for(rule))
+        return await command.handler(cmd, args, context_for(owner))

@@ -21,6 +21,7 @@ from bot.events import ButtonPressed, CommandInvoked, Event
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender, enqueue
 from bot.rule import Rule, RuleRegistry
+from bot.runtime_config import RuntimeOverrides
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
 from bot.storage.members import Members
@@ -75,7 +76,8 @@ class Engine(TimedWork):
         self.replica = replica
         self.deadline_lease = deadline_lease
         self.metrics = metrics or Metrics()
-        self.router = CommandRouter(self.registry)
+        self.overrides = RuntimeOverrides(config, database)
+        self.router = CommandRouter(self.registry, core=[self.overrides.command])
         self.outbox = OutboxSender(
             database=database,
             clock=clock,
@@ -137,6 +139,8 @@ class Engine(TimedWork):
         """
         skipped: set[str] = set()
         conflicts = 0
+        if not self.overrides.loaded:  # once per process; the ticker refreshes them
+            await self.overrides.refresh()
         started = time.perf_counter()
         while True:
             try:
@@ -213,9 +217,9 @@ class Engine(TimedWork):
             command = as_command(event) if isinstance(event, ButtonPressed) else event
             made: dict[str, RuleContext] = {}
 
-            def context_for(rule: Rule) -> RuleContext:
-                made[rule.name] = self._context(session, rule, event.community, now, caps)
-                return made[rule.name]
+            def context_for(owner: str) -> RuleContext:
+                made[owner] = self._context(session, owner, event.community, now, caps)
+                return made[owner]
 
             actions = await self.router.run(command, config=config, context_for=context_for)
             owner = next(iter(made), "commands")
@@ -224,7 +228,7 @@ class Engine(TimedWork):
         for rule in self._rules_for(config, event):
             if rule.name in skipped:
                 continue
-            ctx = self._context(session, rule, event.community, now, caps)
+            ctx = self._context(session, rule.name, event.community, now, caps)
             started = time.perf_counter()
             try:
                 produced = await rule.on_event(event, ctx)
@@ -258,10 +262,10 @@ class Engine(TimedWork):
         return timer
 
     def _context(
-        self, session: AsyncSession, rule: Rule, community: str, now: datetime, caps: Capabilities
+        self, session: AsyncSession, rule: str, community: str, now: datetime, caps: Capabilities
     ) -> RuleContext:
         return RuleContext(
-            rule=rule.name,
+            rule=rule,
             community=community,
             config=self.config.for_community(community),
             session=session,
@@ -279,6 +283,12 @@ class Engine(TimedWork):
         async with self.database.session() as session:
             await repos.remember_community(session, community, self.clock.now(), name)
         self._known_communities.add(community)
+        if not self.overrides.loaded:
+            await self.overrides.refresh()
+
+    async def refresh_config(self) -> bool:
+        """Follow runtime config changes made by any replica (one cheap version check)."""
+        return await self.overrides.refresh()
 
     async def communities(self) -> list[str]:
         async with self.database.session() as session:
@@ -295,5 +305,5 @@ class Engine(TimedWork):
         rule = self.registry.get(row.rule)
         community = action.community
         now = self.clock.now()
-        ctx = self._context(session, rule, community, now, self.capabilities(community))
+        ctx = self._context(session, rule.name, community, now, self.capabilities(community))
         await rule.on_sent(action, result, ctx)

@@ -177,6 +177,7 @@ class PlatformRuntime:
     async def _ticker(self) -> None:
         refreshed_at = self.engine.clock.now()
         while not self.stopping.is_set():
+            await _quietly(self.engine.refresh_config)  # other replicas' `/circle config` changes
             await _quietly(self.engine.sweep)
             await _quietly(self.engine.outbox.drain)
             await _quietly(self.engine.prune_inbox)  # hourly, by itself

@@ -16,7 +16,7 @@ from bot.circle_config import CircleConfig
 from bot.clock import Clock
 from bot.context import DueItem, JobRun, RuleContext
 from bot.outbox import OutboxSender, enqueue, enqueue_many
-from bot.rule import JobSpec, Rule, RuleRegistry
+from bot.rule import JobSpec, RuleRegistry
 from bot.storage import repos
 from bot.storage.db import Database, DatabaseUnavailable, explain, is_transient_conflict
 from bot.storage.fast import runs_inline
@@ -62,7 +62,7 @@ class TimedWork:
 
     # provided by Engine
     capabilities: Callable[[str], Capabilities]
-    _context: Callable[[AsyncSession, Rule, str, datetime, Capabilities], RuleContext]
+    _context: Callable[[AsyncSession, str, str, datetime, Capabilities], RuleContext]
     _inbox_pruned_at: datetime | None = None
 
     # the inbox -------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ class TimedWork:
                 DueItem(community=community, key=r.key, due_at=r.due_at, payload=r.payload)
                 for r in group
             ]
-            ctx = self._context(session, rule, community, now, self.capabilities(community))
+            ctx = self._context(session, rule.name, community, now, self.capabilities(community))
             try:
                 await rule.before_due(items, ctx)
             except Exception as exc:
@@ -211,7 +211,9 @@ class TimedWork:
         if not self.config.for_community(row.community).is_enabled(rule.name):
             return 0
         item = DueItem(community=row.community, key=row.key, due_at=row.due_at, payload=row.payload)
-        ctx = self._context(session, rule, row.community, now, self.capabilities(row.community))
+        ctx = self._context(
+            session, rule.name, row.community, now, self.capabilities(row.community)
+        )
         try:
             actions = await rule.on_due(item, ctx)
         except Exception as exc:
@@ -248,7 +250,7 @@ class TimedWork:
             run = JobRun(
                 community=community, job_id=spec.job_id, fire_time=fire_time, payload=spec.payload
             )
-            ctx = self._context(session, rule, community, now, self.capabilities(community))
+            ctx = self._context(session, rule.name, community, now, self.capabilities(community))
             actions = await rule.on_job(run, ctx)
             for index, action in enumerate(actions):
                 key = f"job:{job_key}:{fire_time.isoformat()}:{index}"

@@ -156,8 +156,10 @@ def build_tree(
 
 
 def core_command_specs() -> list[CommandSpec]:
-    """The commands of every shipped rule (what `circlebot run` serves)."""
+    """The commands of every shipped rule and the core's (what `circlebot run` serves)."""
     from bot.rule import default_registry
+    from bot.runtime_config import CONFIG_SUMMARY, CONFIG_USAGE
 
     table = default_registry().commands()
-    return [CommandSpec(c.name, c.usage, c.summary, c.moderator_only) for _, c in table.values()]
+    specs = [CommandSpec(c.name, c.usage, c.summary, c.moderator_only) for _, c in table.values()]
+    return [*specs, CommandSpec("config", CONFIG_USAGE, CONFIG_SUMMARY, moderator_only=True)]

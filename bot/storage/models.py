@@ -1,4 +1,4 @@
-"""Core tables: inbox, outbox, deadlines, job claims, members and communities."""
+"""Core tables: inbox, outbox, deadlines, job claims, members, communities, config overrides."""
 
 from __future__ import annotations
 
@@ -99,3 +99,21 @@ class Community(Base):
     platform: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(255))
     first_seen: Mapped[datetime]
+
+
+class ConfigOverride(Base):
+    """One runtime config change by a moderator (append-only: the latest row per key wins).
+
+    `value` is `{"value": <JSON>}` for a set and NULL for an unset; the row count is the
+    version replicas compare to learn of changes.
+    """
+
+    __tablename__ = "config_overrides"
+    __table_args__ = (Index("ix_config_overrides_community", "community", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[dict[str, Any] | None]
+    set_by: Mapped[str] = mapped_column(String(128))
+    set_at: Mapped[datetime]
