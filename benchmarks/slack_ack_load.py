@@ -96,7 +96,7 @@ def build_requests(count: int, *, tag: str, port: int) -> list[bytes]:
     return built
 
 
-async def _exchange(
+async def exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> bool:
     """Send one request on a kept-alive connection, read the whole answer; True on a 200."""
@@ -126,7 +126,7 @@ async def load(port: int, requests: list[bytes], *, concurrency: int) -> Result:
             for request in queue:
                 started = time.perf_counter()
                 try:
-                    ok = await asyncio.wait_for(_exchange(reader, writer, request), 10)
+                    ok = await asyncio.wait_for(exchange(reader, writer, request), 10)
                 except (OSError, ValueError, IndexError, TimeoutError, asyncio.IncompleteReadError):
                     ok = False
                     writer.close()

@@ -13,10 +13,11 @@ Acks come first. The HTTP route marks each request (`acking()`, or `in_flight +=
 (one in flight, or one finished less than `quiet` seconds ago: requests that arrived during a
 job are still unread in socket buffers when it ends), the worker gives the loop back after each
 job for long enough that core work takes at most `busy_share` of the time (the core runs on the
-same event loop, and its SQLite statements run inline). The pause is checked every `check`
-seconds: when acks used less than `saturated` of that time the loop has time to spare, and the
-core takes it at once (so a steady trickle of requests never holds the core to its share; only
-a stream that keeps the loop busy does). Once requests stop the worker runs at full speed again.
+same event loop, and its SQLite statements run inline). The pause is checked in steps as long
+as the job just run (at least 1 ms, at most `check` seconds): when acks used less than
+`saturated` of a step the loop has time to spare, and the core takes it at once (so a steady
+stream of requests never holds the core to its share; only a stream that keeps the loop busy
+does). Once requests stop the worker runs at full speed again.
 The pause after one job never exceeds `max_pause`, so even a saturating stream of requests slows
 the core but never stops it.
 
@@ -228,8 +229,8 @@ class Handoff:
     async def _yield_to_acks(self, spent: float) -> None:
         """Let pending requests run; while they keep the loop busy, pause to keep the core's share.
 
-        The pause ends early once a `check` interval shows acks using less than `saturated`
-        of the loop's time: the loop then has time to spare, and the core uses it.
+        The pause ends early once a step (as long as the job, 1 ms to `check`) shows acks using
+        less than `saturated` of the loop's time: the loop has time to spare, and the core uses it.
         """
         await asyncio.sleep(0)
         pause = min(spent * (1 - self.busy_share) / self.busy_share, self.max_pause)
@@ -240,7 +241,7 @@ class Handoff:
             if left <= 0:
                 return
             acks_before = self.ack_seconds
-            await asyncio.sleep(min(left, self.check))
+            await asyncio.sleep(min(left, self.check, max(spent, 0.001)))
             elapsed = self.clock() - now
             if elapsed > 0 and self.ack_seconds - acks_before < self.saturated * elapsed:
                 return
