@@ -194,7 +194,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000, help="timed requests per round")
     parser.add_argument("--concurrency", type=int, default=16, help="connections in the pool")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (one run of each server)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds (one run of each server)")
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests per round")
     parser.add_argument("--quick", action="store_true", help="3 rounds of 1000 requests")
     parser.add_argument(
