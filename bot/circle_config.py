@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -13,9 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_yaml import load_config_yaml
+
 if TYPE_CHECKING:
     from bot.rule import RuleRegistry, RuleSettings
 
+_SHORT_HOUR = re.compile(r"\d:\d{2}(:\d{2})?")
 DEFAULT_NORMS = (
     "Be kind: assume good intent and help each other.",
     "Ask freely: every question deserves an answer.",
@@ -39,6 +43,15 @@ class QuietHours(BaseModel):
 
     start: time
     end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, bool | int | float):
+            raise ValueError("write a clock time such as '22:30'")
+        if isinstance(value, str) and _SHORT_HOUR.fullmatch(value.strip()):
+            return "0" + value.strip()  # 8:00 -> 08:00
+        return value
 
     def contains(self, moment: time) -> bool:
         if self.start <= self.end:
@@ -248,7 +261,7 @@ class CircleConfig:
         cls, text: str, registry: RuleRegistry, *, source: str = "config"
     ) -> CircleConfig:
         try:
-            data = yaml.safe_load(text)
+            data = load_config_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"

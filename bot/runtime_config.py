@@ -13,6 +13,7 @@ import yaml
 from bot.actions import Action
 from bot.circle_config import CircleConfig, ConfigProblem, deep_merge
 from bot.commands import respond
+from bot.config_yaml import load_config_yaml
 from bot.context import RuleContext
 from bot.events import CommandInvoked
 from bot.rule import Command
@@ -31,7 +32,6 @@ USAGE = (
 CONFIG_USAGE = "config [set|unset] [<key>] [<value>]"
 CONFIG_SUMMARY = "show or change settings at run time (stored; every replica follows)"
 KEY = re.compile(r"^[A-Za-z0-9_#-]+(\.[A-Za-z0-9_#-]+)*$")
-CLOCK_TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")  # YAML 1.1 would read 22:30 as 1350
 
 
 def nested(overrides: CurrentOverrides) -> dict[str, Any]:
@@ -47,10 +47,8 @@ def nested(overrides: CurrentOverrides) -> dict[str, Any]:
 
 def parse_value(text: str) -> Any:
     """A command's value as YAML (`false`, `2h`, `[a, b]`, `null`); raises ValueError."""
-    if CLOCK_TIME.match(text):
-        return text
     try:
-        value = yaml.safe_load(text)
+        value = load_config_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"`{text}` is not a valid value ({exc.__class__.__name__})") from exc
     try:

@@ -73,6 +73,16 @@ async def test_set_show_unset_through_the_command(make: MakeHarness, sqlite_url:
     assert await _stored(h) == 3
 
 
+async def test_clock_times_are_set_as_written(make: MakeHarness, sqlite_url: str) -> None:
+    h = await _harness(make, sqlite_url)
+    await _say(h, "config set community.quiet_hours {start: 22:30, end: 7:45}")
+    hours = h.engine.config.for_community(h.community).community.quiet_hours
+    assert hours is not None
+    assert (hours.start.isoformat(), hours.end.isoformat()) == ("22:30:00", "07:45:00")
+    refused = await _say(h, "config set community.quiet_hours.start 1350")
+    assert "community.quiet_hours.start" in refused and "'22:30'" in refused
+
+
 async def test_a_rule_follows_set_and_reverts_after_unset(
     make: MakeHarness, sqlite_url: str
 ) -> None:
