@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.actions import DirectMessage, Post
 from bot.commands import REFUSAL
@@ -15,22 +13,10 @@ from bot.storage.models import ConfigOverride
 from rules.first_contact import FirstContact
 from rules.welcome import Welcome
 from tests.harness import Harness, texts
+from tests.rules.welcome import conftest as welcome_fixtures
 from tests.rules.welcome.conftest import CONFIG, MakeHarness
 
-
-@pytest.fixture
-async def make() -> AsyncIterator[MakeHarness]:
-    """Harnesses with the welcome rule (several may share one database, like replicas)."""
-    made: list[Harness] = []
-
-    async def build(url: str, config: str = CONFIG) -> Harness:
-        h = await Harness.create(url, config, registry=RuleRegistry([FirstContact, Welcome]))
-        made.append(h)
-        return h
-
-    yield build
-    for h in made:
-        await h.close()
+make = welcome_fixtures.make  # the welcome tests' fixture: harnesses with FirstContact and Welcome
 
 
 async def _harness(make: MakeHarness, url: str) -> Harness:
@@ -176,7 +162,7 @@ async def test_an_override_the_file_no_longer_accepts_is_skipped(
     await _say(h, "config set community.name Garden")
     async with h.engine.database.session() as session:  # as if a later release renamed a key
         await session.execute(
-            ConfigOverride.__table__.update()
+            update(ConfigOverride)
             .where(ConfigOverride.key == "welcome.enabled")
             .values(key="welcome.enabled_old")
         )
