@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from sqlalchemy import func, select, update
 
 from bot.actions import DirectMessage, Post
+from bot.circle_config import CircleConfig
 from bot.commands import REFUSAL
 from bot.rule import RuleRegistry
+from bot.runtime import PlatformRuntime
+from bot.settings import ProcessSettings
+from bot.storage.db import Database
 from bot.storage.models import ConfigOverride
 from rules.first_contact import FirstContact
 from rules.welcome import Welcome
 from tests.harness import Harness, texts
 from tests.rules.welcome import conftest as welcome_fixtures
 from tests.rules.welcome.conftest import CONFIG, MakeHarness
+from tests.waiting import wait_until
 
 make = welcome_fixtures.make  # the welcome tests' fixture: harnesses with FirstContact and Welcome
 
@@ -176,3 +182,27 @@ async def test_an_override_the_file_no_longer_accepts_is_skipped(
 def test_config_is_a_core_command_no_rule_may_take() -> None:
     registry = RuleRegistry([FirstContact, Welcome])
     assert "config" not in registry.commands()
+
+
+def welcome_on(config: CircleConfig, community: str) -> bool:
+    return config.for_community(community).is_enabled("welcome")
+
+
+async def test_a_running_replica_follows_within_its_ticker_rounds(
+    make: MakeHarness, sqlite_url: str
+) -> None:
+    """The ticker of `circlebot run` (not a direct version check) picks up another's change."""
+    h = await _harness(make, sqlite_url)  # migrates; the other replica, where the change is made
+    settings = ProcessSettings(database_url=sqlite_url, replica_id="r2")
+    config = CircleConfig.from_text(CONFIG, RuleRegistry([FirstContact, Welcome]))
+    runtime = PlatformRuntime(settings, config, Database(sqlite_url), adapters=[])
+    running = asyncio.create_task(runtime.run())
+    try:
+        await wait_until(lambda: runtime.ready, bound=10)
+        assert welcome_on(config, h.community)
+        await _say(h, "config set welcome.enabled false")
+        await wait_until(lambda: not welcome_on(config, h.community), bound=5)  # ticker: ~1 s
+    finally:
+        runtime.stopping.set()
+        await asyncio.wait_for(running, 10)
+        await runtime.engine.database.dispose()

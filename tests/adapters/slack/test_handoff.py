@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.handoff import Handoff, Job
+from tests.waiting import wait_until
 
 
 class ManualClock:
@@ -40,13 +41,6 @@ def costly_job(clock: ManualClock, done: list[str], name: str, *, cost: float) -
         done.append(name)
 
     return job
-
-
-async def wait_until(condition: Callable[[], bool], *, bound: float = 2.0) -> None:
-    """Yield to the loop until `condition()` holds (at most `bound` seconds)."""
-    async with asyncio.timeout(bound):
-        for _ in iter(condition, True):
-            await asyncio.sleep(0.001)
 
 
 async def test_jobs_wait_while_a_request_is_being_acknowledged(
