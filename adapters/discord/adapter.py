@@ -32,6 +32,7 @@ from adapters.discord.settings import (
 )
 from bot.actions import Action, ActionResult
 from bot.adapter import Capabilities, EventSink, TransientError
+from bot.engine import Engine
 from bot.events import Event
 from bot.settings import ProcessSettings
 
@@ -372,12 +373,11 @@ class DiscordAdapter:
 
     async def guild_available(self, guild: discord.Guild) -> None:
         """Tell the engine about the guild so scheduled jobs run before its first event."""
-        engine = getattr(self._sink, "__self__", None)
-        register = getattr(engine, "register_community", None)
-        if register is None:
+        engine = getattr(self._sink, "__self__", None)  # the sink is `Engine.handle` in a run
+        if not isinstance(engine, Engine):
             return
         try:
-            await register(tr.community_id(str(guild.id)), guild.name)
+            await engine.register_community(tr.community_id(str(guild.id)), guild.name)
         except Exception:
             log.warning("could not register guild %s", guild.id, exc_info=True)
 
