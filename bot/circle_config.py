@@ -308,6 +308,7 @@ class CircleConfig:
         self._communities.pop(community_id, None)
 
     def runtime_communities(self) -> list[str]:
+        """Communities that have runtime overrides applied."""
         return list(self._runtime)
 
     def problems_with(self, community_id: str, overrides: Mapping[str, Any]) -> list[ConfigProblem]:

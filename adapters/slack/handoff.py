@@ -131,7 +131,7 @@ class Handoff:
         finally:
             self.acked(started)
 
-    def acked(self, started: float | None = None) -> None:
+    def acked(self, started: float) -> None:
         """End of one request begun with `in_flight += 1` (the HTTP route's cheaper `acking`).
 
         `started` (this handoff's `clock()` when the request began) adds its time to
@@ -139,8 +139,7 @@ class Handoff:
         """
         self.in_flight -= 1
         now = self._last_ack = self.clock()
-        if started is not None:
-            self.ack_seconds += now - started
+        self.ack_seconds += now - started
 
     def busy(self) -> bool:
         """True while requests are arriving: one in flight or one finished just now."""
